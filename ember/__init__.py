@@ -1,0 +1,38 @@
+"""Ember: PyTorch's programming model on NumPy.
+
+``import ember as torch`` runs PyTorch programs; see the README for what is covered.
+"""
+from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,
+                     get_default_dtype, set_default_dtype, promote_types)
+from ._dtype import float32 as float, float64 as double, float16 as half, int64 as long, int32 as int, \
+    int16 as short
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from . import ops as _ops
+from .ops.convert import *  # noqa: F401,F403
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from ._creation import *  # noqa: F401,F403
+from ._random import *  # noqa: F401,F403
+from ._printing import set_printoptions
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
+    is_inference_mode_enabled
+from . import autograd, cuda
+
+__version__ = '0.1.0'
+
+
+def is_tensor(obj):
+    """True if ``obj`` is an Ember tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()

@@ -1,0 +1,451 @@
+"""The Tensor: a NumPy array plus autograd metadata.
+
+``_data`` holds the array (possibly a NumPy view of another tensor's array). ``_vc`` is a
+one-element list, the version counter, shared by a tensor and all its views and bumped by
+every in-place op. A view made by a view op records ``_base`` (the tensor that owns the
+memory) and ``_view_replay`` (how to rebuild the view from an array shaped like the base),
+which in-place ops on views use to rewrite the base's history (see ``ops/inplace.py``).
+
+Operator methods and most named methods are attached by ``ember.ops`` from the op modules,
+so each op is defined once and shared by ``ember.op``, ``Tensor.op`` and ``nn.functional``.
+"""
+import numpy as np
+
+from . import _dtype
+from ._device import cpu as _cpu, device as _device_cls
+from ._size import Size
+from .autograd.grad_mode import _enabled
+
+_ndarray = np.ndarray
+
+
+class Tensor:
+    """A multi-dimensional array with autograd support, mirroring ``torch.Tensor``."""
+
+    __slots__ = ('_data', '_requires_grad', 'grad_fn', '_output_nr', '_grad', '_vc', '_base', '_view_replay',
+                 '_hooks', '_grad_acc', '_retains_grad', '__dict__', '__weakref__')
+
+    def __new__(cls, *args, device=None):
+        """Legacy constructor: ``Tensor(2, 3)`` (uninitialised float) or ``Tensor(data)``."""
+        from ._creation import tensor, empty
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data
+            t = tensor(data, dtype=_dtype.get_default_dtype())
+        else:
+            t = empty(*args, dtype=_dtype.get_default_dtype())
+        if cls is not Tensor:
+            t = t.as_subclass(cls)
+        return t
+
+    # ---- construction helpers -------------------------------------------------------------
+    def as_subclass(self, cls):
+        """A tensor of type ``cls`` sharing data and version counter with this one (no grad history)."""
+        t = object.__new__(cls)
+        _init(t, self._data, self._requires_grad and self.grad_fn is None)
+        t._vc = self._vc
+        return t
+
+    # ---- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """``Size`` of the tensor, or the length of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _dtype._BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return _cpu
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def layout(self):
+        return 'strided'
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == 'f'
+
+    def is_complex(self):
+        return False
+
+    def is_signed(self):
+        return self._data.dtype.kind in 'if'
+
+    def stride(self, dim=None):
+        """Strides in elements, as PyTorch reports them."""
+        item = self._data.itemsize
+        strides = tuple(s // item for s in self._data.strides)
+        if dim is None:
+            return strides
+        return strides[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        """Offset in elements of this tensor's first element from the start of its memory block."""
+        arr = self._data
+        root = arr
+        while isinstance(root.base, _ndarray):
+            root = root.base
+        if root is arr:
+            return 0
+        return (arr.__array_interface__['data'][0] - root.__array_interface__['data'][0]) // arr.itemsize
+
+    def data_ptr(self):
+        return self._data.__array_interface__['data'][0]
+
+    def untyped_storage(self):
+        from ._storage import UntypedStorage
+        return UntypedStorage._of(self)
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def is_shared(self):
+        return False
+
+    def is_pinned(self):
+        return False
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    # ---- autograd metadata ------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set whether autograd records operations on this leaf tensor; returns ``self``."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError('you can only change requires_grad flags of leaf variables. If you want to use a '
+                               'computed variable in a subgraph that doesn\'t require differentiation use '
+                               'var_no_grad = var.detach().')
+        if requires_grad and self._data.dtype.kind not in 'fc':
+            raise RuntimeError('only Tensors of floating point and complex dtype can require gradients '
+                               f'(got {self.dtype})')
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f'assigned grad expected to be a Tensor or None but got grad of type '
+                                f'{type(value).__name__}')
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f'assigned grad has data of a different type: expected {self.dtype}, '
+                                   f'got {value.dtype}')
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f'assigned grad has data of a different size: expected {list(self.shape)}, '
+                                   f'got {list(value.shape)}')
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def is_inference(self):
+        return False
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed.
+
+        Returns a handle with ``remove()``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.graph import _add_hook
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs after the gradient has been accumulated into this leaf's ``.grad``."""
+        if self.grad_fn is not None:
+            raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
+        from .autograd.graph import _add_hook
+        hooks = self.__dict__.setdefault('_post_acc_hooks', {})
+        return _add_hook(hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``ember.autograd.backward``)."""
+        from .autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """A tensor sharing data and version counter with this one, outside the graph."""
+        t = _wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        """Detach this tensor from the graph in place; it becomes a leaf."""
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError('Can\'t detach views in-place. Use detach() instead.')
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """A tensor sharing this one's memory but not its history nor its version counter."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
+        self._data = value._data
+
+    # ---- conversion ---------------------------------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f'a Tensor with {self._data.size} elements cannot be converted to Scalar')
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        """The underlying array (shares memory); raises if the tensor requires grad unless ``force``."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               'instead.')
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._data
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __float__(self):
+        return float(self._scalar('float'))
+
+    def __int__(self):
+        return int(self._scalar('int'))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f'Boolean value of Tensor with more than one value is ambiguous')
+        return bool(self._data.reshape(()))
+
+    def __index__(self):
+        if self._data.dtype.kind not in 'iub' or self._data.size != 1:
+            raise TypeError('only integer tensors of a single element can be converted to an index')
+        return int(self._data.reshape(()))
+
+    def __complex__(self):
+        return complex(self._scalar('complex'))
+
+    def _scalar(self, what):
+        if self._data.size != 1:
+            raise RuntimeError(f'a Tensor with {self._data.size} elements cannot be converted to Scalar')
+        return self._data.reshape(())
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError('len() of a 0-d tensor')
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError('iteration over a 0-d tensor')
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reversed__(self):
+        return iter(self.flip(0).unbind(0))
+
+    def __contains__(self, element):
+        return bool((self == element).any())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._printing import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from .serialization import _rebuild_tensor_for_pickle
+        return _rebuild_tensor_for_pickle, (self.detach()._data, self._requires_grad)
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError('Only Tensors created explicitly by the user (graph leaves) support the deepcopy '
+                               'protocol at the moment.')
+        if id(self) in memo:
+            return memo[id(self)]
+        t = _wrap(self._data.copy(), requires_grad=self._requires_grad)
+        if type(self) is not Tensor:
+            t = t.as_subclass(type(self))
+            t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        t.__dict__.update({k: v for k, v in self.__dict__.items() if not k.startswith('_post_acc')})
+        memo[id(self)] = t
+        return t
+
+    # ---- device and dtype moves ---------------------------------------------------------------
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        from .cuda import _lazy_init
+        _lazy_init()
+
+    def type(self, dtype=None, non_blocking=False):
+        """With no argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
+        if dtype is None:
+            return _LEGACY_NAMES[self._data.dtype]
+        if isinstance(dtype, str) and dtype in _LEGACY_BY_NAME:
+            dtype = _LEGACY_BY_NAME[dtype]
+        return self.to(dtype)
+
+
+def _wrap_dim(dim, ndim):
+    """Normalise a possibly negative dimension index, raising PyTorch's IndexError when out of range."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})')
+    return dim + n if dim < 0 else dim
+
+
+def _init(t, arr, requires_grad=False, grad_fn=None):
+    t._data = arr
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._output_nr = 0
+    t._grad = None
+    t._vc = [0]
+    t._base = None
+    t._view_replay = None
+    t._hooks = None
+    t._grad_acc = None
+    t._retains_grad = False
+
+
+def _wrap(arr, requires_grad=False, grad_fn=None):
+    """Make a Tensor around ``arr`` (an ndarray or NumPy scalar) without copying."""
+    if type(arr) is not _ndarray:
+        arr = np.asarray(arr)
+    t = object.__new__(Tensor)
+    t._data = arr
+    t._requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._output_nr = 0
+    t._grad = None
+    t._vc = [0]
+    t._base = None
+    t._view_replay = None
+    t._hooks = None
+    t._grad_acc = None
+    t._retains_grad = False
+    return t
+
+
+def _accumulate_into_leaf(t, grad):
+    """``t.grad += grad`` as PyTorch's AccumulateGrad does it.
+
+    Without create_graph the first gradient is copied into a fresh array (the incoming one may be
+    shared with other leaves or with the caller) and later ones are added in place. With
+    create_graph the sum is recorded so that ``.grad`` keeps its own history.
+    """
+    if grad._data.dtype != t._data.dtype:
+        grad = _wrap(grad._data.astype(t._data.dtype))
+    if grad._data.shape != t._data.shape:
+        grad = grad.sum_to_size(t._data.shape)
+    if _enabled[0]:
+        t._grad = grad if t._grad is None else t._grad + grad
+    elif t._grad is None:
+        t._grad = _wrap(np.array(grad._data, copy=True, order='C'))
+    else:
+        g = t._grad._data
+        if g.flags.writeable:
+            np.add(g, grad._data, out=g)
+            t._grad._vc[0] += 1
+        else:
+            t._grad = _wrap(g + grad._data)
+    hooks = t.__dict__.get('_post_acc_hooks') if t.__dict__ else None
+    if hooks:
+        for h in list(hooks.values()):
+            h(t)
+
+
+_LEGACY_NAMES = {np.dtype(k): 'torch.' + v for k, v in (
+    ('float32', 'FloatTensor'), ('float64', 'DoubleTensor'), ('float16', 'HalfTensor'),
+    ('int64', 'LongTensor'), ('int32', 'IntTensor'), ('int16', 'ShortTensor'), ('int8', 'CharTensor'),
+    ('uint8', 'ByteTensor'), ('bool', 'BoolTensor'))}
+_LEGACY_BY_NAME = {name: _dtype._BY_NP[k] for k, name in _LEGACY_NAMES.items()}
+_LEGACY_BY_NAME.update({'ember.' + name[6:]: d for name, d in _LEGACY_BY_NAME.items()})

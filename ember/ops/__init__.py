@@ -1,0 +1,11 @@
+"""The op library. Each family module defines its ops once, with ``__all__`` (the functions
+exported as ``ember.<name>``) and ``METHODS`` (the ``Tensor`` methods it provides); this
+package attaches the methods to ``Tensor``."""
+from .._tensor import Tensor
+from . import convert, elementwise, fill, indexing, reduce, shape
+
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape)
+
+for _family in FAMILIES:
+    for _name, _fn in _family.METHODS.items():
+        setattr(Tensor, _name, _fn)
