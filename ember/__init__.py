@@ -21,6 +21,7 @@ from ._printing import set_printoptions
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
 from . import autograd, cuda
+from . import nn, optim
 
 __version__ = '0.1.0'
 

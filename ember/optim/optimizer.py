@@ -1,0 +1,224 @@
+"""``Optimizer``: parameter groups, per-parameter state and PyTorch's state_dict layout.
+
+Subclasses implement ``step``; updates work on the parameters' arrays in place with NumPy ufuncs
+(``out=`` buffers, no temporaries where avoidable) and bump each parameter's version counter,
+exactly as an in-place tensor op would.
+"""
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+
+from .._tensor import Tensor, _wrap
+from ..autograd.graph import RemovableHandle
+
+
+class _RequiredParameter:
+    def __repr__(self):
+        return '<required parameter>'
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)`` with ``params`` an iterable of tensors, of
+    ``(name, tensor)`` pairs, or of dicts (parameter groups with per-group options)."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._optimizer_step_pre_hooks = {}
+        self._optimizer_step_post_hooks = {}
+        if isinstance(params, Tensor):
+            raise TypeError('params argument given to the optimizer should be an iterable of Tensors or dicts, '
+                            f'but got {params.type()}')
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError('optimizer got an empty parameter list')
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{'params': param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        s = self.__class__.__name__ + ' ('
+        for i, group in enumerate(self.param_groups):
+            s += '\n' + f'Parameter Group {i}'
+            for key in sorted(group.keys()):
+                if key not in ('params', 'param_names'):
+                    s += '\n' + f'    {key}: {group[key]}'
+        return s + '\n)'
+
+    def __getstate__(self):
+        return {'defaults': self.defaults, 'state': self.state, 'param_groups': self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault('_optimizer_step_pre_hooks', {})
+        self.__dict__.setdefault('_optimizer_step_post_hooks', {})
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with 'params' and optional per-group options)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f'param_group must be a dict, but got {type(param_group).__name__}')
+        params = param_group['params']
+        if isinstance(params, Tensor):
+            param_group['params'] = [params]
+        elif isinstance(params, set):
+            raise TypeError('optimizer parameters need to be organized in ordered collections, but the ordering '
+                            'of tensors in sets will change between runs. Please use a list instead.')
+        else:
+            param_group['params'] = list(params)
+        extracted, names = [], []
+        for p in param_group['params']:
+            if isinstance(p, tuple) and len(p) == 2:
+                names.append(p[0])
+                extracted.append(p[1])
+            else:
+                extracted.append(p)
+        if names:
+            if len(names) != len(extracted):
+                raise ValueError('all optimizer params should be with/without names. Some param names are missing')
+            param_group['param_names'] = names
+        param_group['params'] = extracted
+        for param in extracted:
+            if not isinstance(param, Tensor):
+                raise TypeError(f'optimizer can only optimize Tensors, but one of the params is '
+                                f'{type(param).__name__}')
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter "
+                                 f'{name}')
+            param_group.setdefault(name, default)
+        param_set = set()
+        for group in self.param_groups:
+            param_set.update(id(p) for p in group['params'])
+            if ('param_names' in param_group) != ('param_names' in group):
+                raise ValueError('all optimizer param groups should be with/without names.')
+        if not param_set.isdisjoint(id(p) for p in param_group['params']):
+            raise ValueError('some parameters appear in more than one parameter group')
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimised parameters (to None by default)."""
+        for group in self.param_groups:
+            for p in group['params']:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        if p.grad.grad_fn is not None:
+                            p.grad.detach_()
+                        else:
+                            p.grad.requires_grad_(False)
+                        p.grad.zero_()
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _run_step(self, closure, update):
+        """Evaluate ``closure`` (with grad enabled) if given, run hooks and ``update()``; return the loss."""
+        from ..autograd.grad_mode import enable_grad
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            hook(self, (), {})
+        update()
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, (), {})
+        return loss
+
+    def register_step_pre_hook(self, hook):
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook):
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
+
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as in PyTorch."""
+        mapping = {}
+        start = 0
+
+        def pack(group):
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != 'params'}
+            mapping.update((id(p), i) for i, p in enumerate(group['params'], start) if id(p) not in mapping)
+            packed['params'] = [mapping[id(p)] for p in group['params']]
+            start += len(packed['params'])
+            return packed
+
+        param_groups = [pack(g) for g in self.param_groups]
+        packed_state = {mapping[id(k)] if isinstance(k, Tensor) else k: v for k, v in self.state.items()}
+        return {'state': packed_state, 'param_groups': param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore state and hyper-parameters saved by ``state_dict`` (Ember's or PyTorch's)."""
+        state_dict = state_dict.copy()
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict['param_groups'])
+        if len(groups) != len(saved_groups):
+            raise ValueError('loaded state dict has a different number of parameter groups')
+        param_lens = (len(g['params']) for g in groups)
+        saved_lens = (len(g['params']) for g in saved_groups)
+        if any(p_len != s_len for p_len, s_len in zip(param_lens, saved_lens)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g['params'] for g in saved_groups),
+                          chain.from_iterable(g['params'] for g in groups)))
+
+        def cast(param, value, key=None):
+            if isinstance(value, Tensor):
+                if key == 'step':
+                    return value.clone()
+                if param.is_floating_point() and value.is_floating_point():
+                    return value.to(param.dtype).clone()
+                return value.clone()
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return value
+
+        state = defaultdict(dict)
+        for k, v in state_dict['state'].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = cast(param, v)
+            else:
+                state[k] = v
+
+        def update_group(group, new_group):
+            new_group['params'] = group['params']
+            if 'param_names' in group and 'param_names' not in new_group:
+                new_group['param_names'] = group['param_names']
+            for key, value in group.items():
+                new_group.setdefault(key, value)
+            return new_group
+
+        self.__setstate__({'state': state,
+                           'param_groups': [update_group(g, ng) for g, ng in zip(groups, saved_groups)]})
+
+
+def step_tensor(state):
+    """Increment and return the float32 0-d ``state['step']`` tensor PyTorch keeps."""
+    import numpy as np
+    if 'step' not in state:
+        state['step'] = _wrap(np.zeros((), np.float32))
+    s = state['step']
+    s._data += 1
+    s._vc[0] += 1
+    return float(s._data)
+
+
+def bump(p):
+    """Record an in-place update of parameter ``p`` (its version counter)."""
+    p._vc[0] += 1
