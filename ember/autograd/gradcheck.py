@@ -7,7 +7,7 @@ for random ``u``, ``v`` (one backward and two forward evaluations per input).
 import numpy as np
 
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -155,8 +155,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def first_grads(*args):
         ins, gos = args[:n], args[n:]
-        os = [o for o in _outputs(func, ins) if o.requires_grad]
-        gs = _grad(os, [ins[i] for i in idx], gos, create_graph=True, allow_unused=True)
+        # The numerical Jacobian evaluates this under no_grad; the first gradients still need a graph.
+        with enable_grad():
+            os = [o for o in _outputs(func, ins) if o.requires_grad]
+            gs = _grad(os, [ins[i] for i in idx], gos, create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     if not check_rev_over_rev:
