@@ -33,6 +33,17 @@ def per_op_overhead_no_grad(lib):
     return step
 
 
+@workload('W6', "the book's linear model (examples/linear_model.py, 5,000 epochs), whole process incl. import")
+def book_linear_model(lib):
+    from pathlib import Path
+    src = (Path(__file__).parent.parent / 'examples' / 'linear_model.py').read_text()
+    src = src.replace('import ember as torch', f'import {lib.__name__} as torch')
+
+    def step():
+        subprocess.run([sys.executable, '-c', src], check=True, capture_output=True)
+    return step
+
+
 @workload('W7', 'import time of a fresh interpreter (python -c "import LIB")')
 def import_time(lib):
     name = lib.__name__
