@@ -1,116 +1,814 @@
-"""Random numbers: ``Generator``, ``manual_seed`` and the sampling functions."""
+"""Random numbers that reproduce PyTorch's CPU streams: ``Generator``, seeding, and the samplers.
+
+PyTorch's CPU generator is a 32-bit Mersenne Twister (mt19937) seeded with the low 32 bits
+of the seed. Every sampler turns its raw draws into numbers with a fixed recipe, which this
+module repeats with vectorised NumPy so that, after the same seed, Ember produces the same
+numbers bit for bit:
+
+- ``random()`` is one 32-bit draw; ``random64()`` two draws, the first as the high half.
+- A uniform float keeps the low 24 bits of ``random()`` (float32 and float16, which is
+  sampled as float32 and rounded) or the low 53 bits of ``random64()`` (float64), scaled by
+  2**-bits, then ``x * (to - from) + from`` with one rounding (the compiled kernel fuses it
+  into an FMA, emulated exactly here).
+- ``normal_`` on a contiguous tensor of 16 or more elements fills it with uniforms and turns
+  each block of 16 into 8 Box-Muller pairs (the last, partial block is recomputed from 16
+  fresh uniforms). float32 uses the cephes-style polynomial ``log``/``sincos`` of PyTorch's
+  AVX2 kernel, reproduced operation by operation. Smaller or non-contiguous tensors take the
+  scalar double path, which keeps the unused sine of each pair for the next draw.
+- ``random_``/``randint`` take ``draw % range + from`` (64-bit draws from a range of 2**28); ``randperm`` is a forward
+  Fisher-Yates shuffle driven by ``random() % (n - i)``, evaluated here without a loop.
+- Elements are filled in memory order, as PyTorch's TensorIterator visits them.
+
+Exact: ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``rand_like``,
+``randn_like``, ``randint_like``, ``uniform_``, ``normal_``, ``random_``, ``bernoulli``/
+``bernoulli_``, ``exponential_``, ``geometric_``, ``log_normal_``, ``cauchy_`` and
+``multinomial`` for float32 and float64, and ``poisson`` for float64 and float32 rates
+(one Python step per element). float16 ``normal_`` of 16 or more contiguous elements is
+statistically correct but not bit-exact. ``bernoulli_(p)`` with a float ``p`` follows
+PyTorch's portable kernel; PyTorch builds with MKL on Intel processors use MKL's stream
+there instead. ``randperm(n)`` for n of 2**32 / 20 or more and the order of tied
+zero-probability categories in ``multinomial`` without replacement are statistically
+correct only.
+"""
+import math
+import os
+
 import numpy as np
 
 from . import _dtype
-from ._creation import _finish, _resolve, _shape
-from ._tensor import Tensor
+from ._creation import _out, _shape
+from ._device import check_device, device as _device_cls
+from ._tensor import Tensor, _wrap
+
+_DEFAULT_SEED = 67280421310721
+_U64 = np.uint64
+_F32 = np.float32
+_F64 = np.float64
+_TWO_PI = 2.0 * math.pi
+
+# Byte layout of PyTorch's CPUGeneratorImplState (what ``get_rng_state`` returns).
+_STATE_DTYPE = np.dtype({
+    'names': ['seed', 'left', 'seeded', 'next', 'state', 'normal_x', 'normal_y', 'normal_rho',
+              'normal_is_valid', 'next_float', 'next_float_valid'],
+    'formats': ['<u8', '<i4', '<i4', '<u8', ('<u8', 624), '<f8', '<f8', '<f8', '<i4', '<f4', 'u1'],
+    'offsets': [0, 8, 12, 16, 24, 5016, 5024, 5032, 5040, 5048, 5052],
+    'itemsize': 5056})
+
+
+def _seed_key(seed):
+    """The 624-word mt19937 state after ``init_genrand(seed & 0xffffffff)``."""
+    return np.random.RandomState(seed & 0xFFFFFFFF).get_state(legacy=False)['state']['key']
+
+
+def _unpack_seed(seed):
+    """PyTorch's seed parsing: any integer in [-2**63, 2**64), negatives as two's complement."""
+    if isinstance(seed, Tensor):
+        seed = seed.item()
+    seed = int(seed)
+    if not -(1 << 63) <= seed < (1 << 64):
+        raise ValueError('Overflow when unpacking long long')
+    return seed & 0xFFFFFFFFFFFFFFFF
 
 
 class Generator:
-    """A random number generator with PyTorch's seeding API."""
+    """A random number generator with PyTorch's CPU algorithm (mt19937) and API.
+
+    ``Generator().manual_seed(s)`` produces the same stream as ``torch.Generator().manual_seed(s)``;
+    ``get_state()`` returns PyTorch's 5056-byte state layout, so states can be exchanged.
+    """
 
     def __init__(self, device='cpu'):
-        self.device = device
-        self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        d = _device_cls(device)
+        if d.type != 'cpu':
+            check_device(d)
+        self._device = d
+        self._bg = np.random.MT19937(0)
+        self._reseed(_DEFAULT_SEED)
+
+    @property
+    def device(self):
+        return self._device
+
+    def _reseed(self, seed):
+        self._seed = seed
+        self._bg.state = {'bit_generator': 'MT19937', 'state': {'key': _seed_key(seed), 'pos': 624}}
+        self._fresh = True
+        self._next_double = None
+        self._next_float = None
 
     def manual_seed(self, seed):
-        self._seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-        self._rng = np.random.default_rng(self._seed)
+        """Seed the generator (the low 32 bits drive mt19937, as in PyTorch); returns ``self``."""
+        self._reseed(_unpack_seed(seed))
         return self
 
     def seed(self):
-        s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
-        self.manual_seed(s)
+        """Seed from the operating system's entropy; returns the seed used."""
+        s = int.from_bytes(os.urandom(8), 'little') & ((1 << 53) - 1)
+        self._reseed(s)
         return s
 
     def initial_seed(self):
+        """The seed last given to ``manual_seed``/``seed`` (as an unsigned 64-bit integer)."""
         return self._seed
 
     def get_state(self):
-        from ._creation import tensor
-        import pickle
-        return tensor(np.frombuffer(pickle.dumps(self._rng.bit_generator.state), np.uint8).copy())
+        """The generator state as a uint8 tensor in PyTorch's layout (5056 bytes)."""
+        st = self._bg.state['state']
+        rec = np.zeros((), _STATE_DTYPE)
+        rec['seed'] = self._seed
+        rec['left'] = 625 - st['pos']
+        rec['seeded'] = 1
+        rec['next'] = 0 if self._fresh else st['pos']
+        rec['state'] = st['key']
+        if self._next_double is not None:
+            rec['normal_is_valid'] = 1
+            rec['normal_y'] = self._next_double
+        if self._next_float is not None:
+            rec['next_float_valid'] = 1
+            rec['next_float'] = self._next_float
+        return _wrap(np.frombuffer(rec.tobytes(), np.uint8).copy())
 
-    def set_state(self, state):
-        import pickle
-        self._rng.bit_generator.state = pickle.loads(state._data.tobytes())
+    def set_state(self, new_state):
+        """Restore a state from ``get_state`` (Ember's or PyTorch's); returns ``self``."""
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f'expected a torch.ByteTensor, but got {type(new_state).__name__}')
+        arr = new_state._data
+        if arr.dtype != np.uint8:
+            raise TypeError('RNG state must be a torch.ByteTensor')
+        if arr.size != _STATE_DTYPE.itemsize:
+            raise RuntimeError(f'Expected a CPUGeneratorImplState of size {_STATE_DTYPE.itemsize} but found the '
+                               f'input RNG state size to be {arr.size}')
+        rec = np.frombuffer(np.ascontiguousarray(arr).reshape(-1).tobytes(), _STATE_DTYPE)[0]
+        left, nxt = int(rec['left']), int(rec['next'])
+        if not (rec['seeded'] and 0 < left <= 624 and nxt <= 624):
+            raise RuntimeError('Invalid mt19937 state')
+        self._seed = int(rec['seed'])
+        key = rec['state'].astype(np.uint32)
+        self._bg.state = {'bit_generator': 'MT19937', 'state': {'key': key, 'pos': 625 - left}}
+        self._fresh = left == 1 and nxt == 0
+        self._next_double = float(rec['normal_y']) if rec['normal_is_valid'] else None
+        self._next_float = float(rec['next_float']) if rec['next_float_valid'] else None
         return self
+
+    def __repr__(self):
+        return f'<ember.Generator object at {hex(id(self))}>'
+
+    # ---- raw draws ---------------------------------------------------------------------------
+    def _raw32(self, n):
+        """``n`` draws of ``random()`` as uint64 values below 2**32."""
+        self._fresh = False
+        return self._bg.random_raw(n)
+
+    def _raw64(self, n):
+        """``n`` draws of ``random64()``: two 32-bit draws each, the first as the high half."""
+        self._fresh = False
+        r = self._bg.random_raw(2 * n)
+        return (r[0::2] << _U64(32)) | r[1::2]
+
+    def _uniform01(self, n, np_dtype):
+        """``n`` uniforms on [0, 1): 53-bit float64 for float64, else 24-bit float32."""
+        if np_dtype == _F64:
+            return (self._raw64(n) & _U64((1 << 53) - 1)).astype(_F64) * (2.0 ** -53)
+        return (self._raw32(n) & _U64((1 << 24) - 1)).astype(_F32) * _F32(2.0 ** -24)
 
 
 default_generator = Generator()
 
 
+def _gen(generator):
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"expected a Generator for argument 'generator', got {type(generator).__name__}")
+    return generator
+
+
 def manual_seed(seed):
-    """Seed the default generator; returns it."""
+    """Seed the default generator; returns it. ``manual_seed(s)`` then the same calls give PyTorch's numbers."""
     return default_generator.manual_seed(seed)
 
 
 def seed():
+    """Seed the default generator non-deterministically; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed():
+    """The default generator's initial seed."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The default generator's state as a uint8 tensor (PyTorch's layout)."""
     return default_generator.get_state()
 
 
-def set_rng_state(state):
-    default_generator.set_state(state)
+def set_rng_state(new_state):
+    """Restore the default generator's state from ``get_rng_state``."""
+    default_generator.set_state(new_state)
 
 
-def _gen(generator):
-    return (generator or default_generator)._rng
+# ---- exact fused multiply-add --------------------------------------------------------------------
+# PyTorch's kernels are compiled with FMA contraction, so ``x * a + b`` rounds once. NumPy has no
+# fma: float32 is computed in float64 (the product is exact) with a fix for the rare double
+# rounding; float64 uses error-free transformations with a round-to-odd step (Boldo-Melquiond).
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Uniform samples on [0, 1)."""
-    d = _resolve(dtype)
-    return _finish(_gen(generator).random(_shape(size)).astype(d), requires_grad, device)
+def _split(a):
+    t = 134217729.0 * a
+    hi = t - (t - a)
+    return hi, a - hi
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Standard normal samples."""
-    d = _resolve(dtype)
-    return _finish(_gen(generator).standard_normal(_shape(size)).astype(d), requires_grad, device)
+def _fma64(a, b, c):
+    """Correctly rounded ``a * b + c`` for float64 arrays (or scalars)."""
+    a = np.asarray(a, _F64)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(np.asarray(b, _F64))
+    pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    sh, sl = _two_sum(np.asarray(c, _F64), p)
+    v, ve = _two_sum(sl, pe)
+    fix = (ve != 0) & ((v.view(np.int64) & 1) == 0)
+    if fix.any():
+        v = np.where(fix, np.nextafter(v, np.copysign(np.inf, ve)), v)
+    return sh + v
+
+
+def _fma32(a, b, c):
+    """Correctly rounded float32 ``a * b + c``."""
+    p = np.asarray(a, _F64) * _F64(b)
+    s = p + _F64(c) if np.ndim(c) == 0 else p + np.asarray(c, _F64)
+    bits = s.view(np.uint64) if isinstance(s, np.ndarray) else np.asarray(s).view(np.uint64)
+    mid = (bits & _U64(0x1FFFFFFF)) == _U64(0x10000000)
+    if np.any(mid):
+        # s lies halfway between two float32 values: round towards the exact sum's side.
+        _, err = _two_sum(p, np.broadcast_to(np.asarray(c, _F64), np.shape(p)))
+        s = np.where(mid & (err != 0), np.nextafter(s, np.copysign(np.inf, err)), s)
+    return np.asarray(s).astype(_F32)
+
+
+# ---- the cephes-style float32 log and sincos of PyTorch's AVX2 normal kernel ---------------------
+
+_LOG_P = tuple(_F32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+                                 1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
+                                 3.3333331174E-1))
+
+
+def _log256(x):
+    """``log256_ps`` of avx_mathfun for x in (0, 1] (float32), with the compiler's FMA contractions."""
+    xi = np.maximum(x, _F32(1.17549435e-38)).view(np.int32)
+    e = ((xi >> 23) - 0x7F).astype(_F32) + _F32(1)
+    x = ((xi & ~0x7F800000) | 0x3F000000).view(_F32)
+    mask = x < _F32(0.707106781186547524)
+    tmp = np.where(mask, x, _F32(0))
+    x = x - _F32(1)
+    e = e - mask.astype(_F32)
+    x = x + tmp
+    z = x * x
+    y = np.full_like(x, _LOG_P[0])
+    for p in _LOG_P[1:]:
+        y = _fma32(y, x, p)
+    y = y * x
+    y = _fma32(y, z, e * _F32(-2.12194440e-4))
+    y = _fma32(-z, _F32(0.5), y)
+    return _fma32(e, _F32(0.693359375), x + y)
+
+
+def _sincos256(x):
+    """``sincos256_ps`` of avx_mathfun for x >= 0 (float32); returns (sin, cos)."""
+    y = x * _F32(1.27323954473516)
+    j = (y.astype(np.int32) + 1) & ~1
+    y = j.astype(_F32)
+    swap_sin = (j & 4) << 29
+    poly = (j & 2) == 0
+    x = _fma32(y, _F32(-0.78515625), x)
+    x = _fma32(y, _F32(-2.4187564849853515625e-4), x)
+    x = _fma32(y, _F32(-3.77489497744594108e-8), x)
+    sign_cos = (~(j - 2) & 4) << 29
+    z = x * x
+    yc = _fma32(np.full_like(z, _F32(2.443315711809948E-005)), z, _F32(-1.388731625493765E-003))
+    yc = _fma32(yc, z, _F32(4.166664568298827E-002))
+    yc = _fma32(yc * z, z, -(z * _F32(0.5))) + _F32(1)
+    ys = _fma32(np.full_like(z, _F32(-1.9515295891E-4)), z, _F32(8.3321608736E-3))
+    ys = _fma32(ys, z, _F32(-1.6666654611E-1))
+    ys = _fma32(ys * z, x, x)
+    s = np.where(poly, ys, yc).view(np.int32) ^ swap_sin
+    c = np.where(poly, yc, ys).view(np.int32) ^ sign_cos
+    return s.view(_F32), c.view(_F32)
+
+
+# ---- samplers: each returns ``n`` values in PyTorch's order ------------------------------------
+
+def _uniform(gen, n, np_dtype, low, high):
+    """``uniform_(low, high)``: ``x * (high - low) + low`` with one rounding."""
+    if np_dtype == _F64:
+        x = gen._uniform01(n, _F64)
+        return _fma64(x, high - low, low) if (low, high) != (0.0, 1.0) else x
+    x = gen._uniform01(n, _F32)
+    lo = _F32(low)
+    vals = _fma32(x, _F32(high) - lo, lo)
+    if np_dtype == np.float16:
+        # Reduced-precision floats are sampled as float32 and rounded; a value that rounds up to
+        # ``high`` is replaced by ``low`` to keep the interval half-open.
+        vals = vals.astype(np_dtype)
+        vals[vals == np_dtype.type(high)] = np_dtype.type(low)
+    return vals
+
+
+def _normal_pairs(gen, n):
+    """``n`` standard normals from the scalar double path (cached second value included)."""
+    out = np.empty(n, _F64)
+    k = 0
+    if n and gen._next_double is not None:
+        out[0] = gen._next_double
+        gen._next_double = None
+        k = 1
+    m = n - k
+    if m:
+        pairs = (m + 1) // 2
+        u = gen._uniform01(2 * pairs, _F64)
+        r = np.sqrt(-2.0 * np.log1p(-u[1::2]))
+        theta = _TWO_PI * u[0::2]
+        vals = np.empty(2 * pairs, _F64)
+        vals[0::2] = r * np.cos(theta)
+        vals[1::2] = r * np.sin(theta)
+        out[k:] = vals[:m]
+        if m % 2:
+            gen._next_double = float(vals[-1])
+    return out
+
+
+def _cast(vals, np_dtype):
+    """Double results to ``np_dtype``; float16 goes through float32, as C++'s ``Half(float)`` does."""
+    if np_dtype == np.float16:
+        vals = vals.astype(_F32)
+    return vals.astype(np_dtype, copy=False)
+
+
+def _normal(gen, n, np_dtype, mean, std, contiguous):
+    """``normal_(mean, std)`` on ``n`` elements of a (non-)contiguous tensor."""
+    if n < 16 or not contiguous:
+        z = _normal_pairs(gen, n)
+        return _cast(z if (mean, std) == (0.0, 1.0) else _fma64(z, std, mean), np_dtype)
+    full = n // 16 * 16
+    # float16 is sampled as float32 and rounded, but its partial last block takes only 16 fresh
+    # uniforms (no uniforms are drawn for the elements that block overwrites).
+    u = gen._uniform01(full if np_dtype == np.float16 else n, np_dtype)
+    if n % 16:
+        u = np.concatenate([u[:full], gen._uniform01(16, np_dtype)])
+    blocks = u.reshape(-1, 2, 8)
+    if np_dtype != _F64:
+        radius = np.sqrt(_F32(-2) * _log256(_F32(1) - blocks[:, 0]))
+        s, c = _sincos256(_F32(_TWO_PI) * blocks[:, 1])
+        pair = np.stack([radius * c, radius * s], 1)
+        m, sd = _F32(mean), _F32(std)
+        if (m, sd) != (0, 1):
+            pair = _fma32(pair, sd, m)
+    else:
+        radius = np.sqrt(-2.0 * np.log(1.0 - blocks[:, 0]))
+        theta = _TWO_PI * blocks[:, 1]
+        pair = np.stack([radius * np.cos(theta), radius * np.sin(theta)], 1)
+        if (mean, std) != (0.0, 1.0):
+            pair = _fma64(pair, std, mean)
+    flat = pair.reshape(-1).astype(np_dtype, copy=False)
+    if n % 16 and np_dtype == np.float16:
+        return np.concatenate([flat[:n - 16], flat[full:]])
+    if n % 16:
+        out = np.empty(n, np_dtype)
+        out[:full] = flat[:full]
+        out[n - 16:] = flat[full:]
+        return out
+    return flat
+
+
+_INT_MOD = {np.dtype(np.bool_): 2, np.dtype(np.uint8): 1 << 8, np.dtype(np.int8): 1 << 7,
+            np.dtype(np.int16): 1 << 15, np.dtype(np.int32): 1 << 31, np.dtype(np.int64): 1 << 63,
+            np.dtype(np.float16): (1 << 11) + 1, np.dtype(np.float32): (1 << 24) + 1,
+            np.dtype(np.float64): (1 << 53) + 1}
+
+
+def _random_full(gen, n, np_dtype):
+    """``random_()``: uniform over [0, 2**mantissa] for floats, [0, max] for integers."""
+    wide = np_dtype in (np.int64, _F64)
+    v = gen._raw64(n) if wide else gen._raw32(n)
+    return (v % _U64(_INT_MOD[np.dtype(np_dtype)])).astype(np_dtype)
+
+
+def _random_from_to(gen, n, np_dtype, span, base):
+    """``random_(base, base + span)``: ``draw % span + base``, with 64-bit draws for spans of 2**28
+    or more; a span of 2**64 takes the 64-bit draw itself as a signed integer."""
+    if span >= 1 << 64:
+        return gen._raw64(n).view(np.int64).astype(np_dtype)
+    v = gen._raw64(n) if span >= 1 << 28 else gen._raw32(n)
+    v = (v % _U64(span) + _U64(base & 0xFFFFFFFFFFFFFFFF)).view(np.int64)
+    return v.astype(np_dtype)
+
+
+# ---- writing into tensors in memory order --------------------------------------------------------
+
+def _memory_order(arr):
+    """``arr`` with its axes ordered as PyTorch's TensorIterator walks it (outermost stride first)."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return arr
+    perm = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]) if arr.shape[d] > 1 else 0)
+    return arr.transpose(perm)
+
+
+def _fill(t, values):
+    """Write ``values`` (flat, memory order) into tensor ``t``."""
+    arr = _memory_order(t._data)
+    arr[...] = values.reshape(arr.shape)
+
+
+def _fmt(x):
+    return f'{x:g}'
+
+
+def _check_float(t, what):
+    if t._data.dtype.kind != 'f':
+        raise NotImplementedError(f'"{what}" not implemented for \'{_type_name(t.dtype)}\'')
+
+
+def _type_name(d):
+    return {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short', 'int32': 'Int', 'int64': 'Long',
+            'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}[d.name]
+
+
+def _empty(size, dtype, default=None):
+    d = (default or _dtype.get_default_dtype()) if dtype is None else _dtype.to_dtype(dtype)
+    return _wrap(np.empty(_shape(size), d.np))
+
+
+def _size_arg(size, fn):
+    if len(size) == 1 and isinstance(size[0], (list, tuple)):
+        return tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.numel() == 1):
+            raise TypeError(f'{fn}(): argument \'size\' must be tuple of ints, but found element of type '
+                            f'{type(s).__name__}')
+    return size
+
+
+def _result(t, out, requires_grad, device):
+    check_device(device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return _out(t, out)
+
+
+# ---- public samplers -------------------------------------------------------------------------------
+
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+         requires_grad=False):
+    """Uniform samples on [0, 1) of shape ``size`` (PyTorch's stream after ``manual_seed``)."""
+    t = _empty(_size_arg(size, 'rand'), dtype)
+    _check_float(t, 'check_uniform_bounds')
+    t._data[...] = _uniform(_gen(generator), t._data.size, t._data.dtype, 0.0, 1.0).reshape(t._data.shape)
+    return _result(t, out, requires_grad, device)
+
+
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+          requires_grad=False):
+    """Standard normal samples of shape ``size``."""
+    t = _empty(_size_arg(size, 'randn'), dtype)
+    _check_float(t, 'normal_kernel_cpu')
+    t._data[...] = _normal(_gen(generator), t._data.size, t._data.dtype, 0.0, 1.0, True).reshape(t._data.shape)
+    return _result(t, out, requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
-    """Integers uniform on [low, high); ``randint(high, size)`` form too."""
+            pin_memory=False, requires_grad=False):
+    """Integers uniform on [low, high) of shape ``size``; ``randint(high, size)`` too (int64 by default)."""
     if size is None:
+        if high is None:
+            raise TypeError("randint() missing required argument 'size' (pos 2)")
         low, high, size = 0, low, high
-    if high is None:
-        raise TypeError('randint() missing required argument: high')
-    d = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
-    if low >= high:
-        raise RuntimeError(f'random_ expects \'from\' to be less than \'to\', but got from={low} >= to={high}')
-    return _finish(_gen(generator).integers(low, high, _shape((size,))).astype(d), requires_grad, device)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not "
+                        f'{type(size).__name__}')
+    t = _empty(tuple(size), dtype, _dtype.int64)
+    from .ops.random import random_
+    random_(t, low, high, generator=generator)
+    t._vc[0] = 0
+    return _result(t, out, requires_grad, device)
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """A random permutation of ``0..n-1`` (int64)."""
-    d = _dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np
-    return _finish(_gen(generator).permutation(n).astype(d), requires_grad, device)
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+             requires_grad=False):
+    """A random permutation of ``0..n-1`` (int64 by default), PyTorch's shuffle of its stream."""
+    n = int(n)
+    t = _empty((n,), dtype, _dtype.int64)
+    if t.dtype is _dtype.bool_:
+        raise NotImplementedError('"randperm" not implemented for \'Bool\'')
+    np_dtype = t._data.dtype
+    limit = np.finfo(np_dtype).max if np_dtype.kind == 'f' else np.iinfo(np_dtype).max
+    if np_dtype.kind == 'f':
+        limit = 2 ** np.finfo(np_dtype).nmant * 2
+    if n - 1 > limit:
+        raise RuntimeError(f'n is too large for result tensor type: \'{t.dtype}\'')
+    t._data[...] = _permutation(_gen(generator), n).astype(np_dtype)
+    return _result(t, out, requires_grad, device)
+
+
+def _permutation(gen, n):
+    """PyTorch's shuffle: ``for i < n-1: swap(a[i], a[i + random() % (n - i)])``, vectorised.
+
+    Step ``i`` moves the value at position ``j_i = i + z_i`` to ``i`` (final) and parks the value
+    it held, ``v_i``, at ``j_i``. The value held at a position is the one parked there by the last
+    earlier step that targeted it, or the position itself if none did. Both "last earlier step
+    targeting the same position" links are found by a sort, and chains of parked values are
+    resolved by pointer jumping, so the whole shuffle costs O(n log n) array operations.
+    """
+    if n <= 1:
+        return np.arange(n, dtype=np.int64)
+    if n >= 0xFFFFFFFF // 20:
+        # PyTorch switches to an inside-out shuffle with 64-bit draws here.
+        return np.random.Generator(np.random.PCG64(gen._raw64(4))).permutation(n)
+    steps = np.arange(n - 1, dtype=np.int64)
+    target = steps + (gen._raw32(n - 1) % (n - steps).astype(_U64)).astype(np.int64)
+    order = np.lexsort((steps, target))
+    tgt_sorted = target[order]
+    same = np.empty(n - 1, bool)
+    same[0] = False
+    same[1:] = tgt_sorted[1:] == tgt_sorted[:-1]
+    prev_same = np.full(n - 1, -1, np.int64)
+    prev_same[order[1:][same[1:]]] = order[:-1][same[1:]]
+    # last_before[t]: the last step k < t with target t (steps k <= t only can target t).
+    last_before = np.full(n, -1, np.int64)
+    group_end = np.ones(n - 1, bool)
+    group_end[:-1] = ~same[1:]
+    ends = order[group_end]
+    pos = target[ends]
+    last = np.where(ends == pos, prev_same[ends], ends)
+    last_before[pos] = last
+    # held[t] = held[last_before[t]] (or t): follow the chains to their roots.
+    ptr = np.where(last_before >= 0, last_before, np.arange(n))
+    while True:
+        nxt = ptr[ptr]
+        if np.array_equal(nxt, ptr):
+            break
+        ptr = nxt
+    held = ptr
+    out = np.empty(n, np.int64)
+    src = prev_same
+    out[:-1] = np.where(src >= 0, held[np.maximum(src, 0)], target)
+    fix = (src < 0) & (target == steps)
+    out[:-1][fix] = held[steps[fix]]
+    out[-1] = held[n - 1]
+    return out
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
-    """Normal samples with ``mean``/``std`` given as tensors (broadcast) or numbers with ``size``."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
-    if size is not None:
-        shape = _shape((size,))
+           pin_memory=False, requires_grad=False):
+    """Normal samples. ``normal(mean, std, size)`` with numbers; with tensors, ``mean``/``std`` broadcast.
+
+    Tensor forms draw ``randn`` of the result's shape (``mean``'s dtype) and compute
+    ``z * std + mean`` in that dtype, as PyTorch does; their gradient is zero.
+    """
+    gen = _gen(generator)
+    tm, ts = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if not tm and not ts:
+        if size is None:
+            raise TypeError('normal() received an invalid combination of arguments - got (float, float), but '
+                            'expected (Tensor mean, Tensor std) or (float mean, float std, tuple of ints size)')
+        mean, std = float(mean), float(std)
+        if std < 0:
+            raise RuntimeError(f'normal expects std >= 0.0, but found std {_fmt(std)}')
+        t = _empty(tuple(size) if isinstance(size, (list, tuple)) else (size,), dtype)
+        _check_float(t, 'normal_kernel_cpu')
+        t._data[...] = _normal(gen, t._data.size, t._data.dtype, mean, std, True).reshape(t._data.shape)
+        return _result(t, out, requires_grad, device)
+    if ts:
+        if std._data.size and not (std._data >= 0).all():
+            raise RuntimeError('normal expects all elements of std >= 0.0')
+    elif float(std) < 0:
+        raise RuntimeError(f'normal expects std >= 0.0, but found std {_fmt(float(std))}')
+    ref = mean if tm else std
+    m_arr = mean._data if tm else None
+    s_arr = std._data if ts else None
+    if tm and ts:
+        try:
+            shape = np.broadcast_shapes(m_arr.shape, s_arr.shape)
+        except ValueError:
+            from .ops.elementwise import add
+            add(mean, std)  # raises PyTorch's size-mismatch error
     else:
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
-    d = ref._data.dtype if ref is not None and dtype is None else _resolve(dtype)
-    z = _gen(generator).standard_normal(shape)
-    return _finish((m + s * z).astype(d), requires_grad, device)
+        shape = ref._data.shape
+    np_dtype = ref._data.dtype
+    if np_dtype.kind != 'f':
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_type_name(ref.dtype)}\'')
+    n = math.prod(shape)
+    if tm and not ts:
+        res = _normal(gen, n, np_dtype, 0.0, float(std), True).reshape(shape) + m_arr.astype(np_dtype, copy=False)
+    else:
+        res = _normal(gen, n, np_dtype, 0.0, 1.0, True).reshape(shape) * s_arr.astype(np_dtype, copy=False)
+        res = res + (m_arr.astype(np_dtype, copy=False) if tm else np_dtype.type(mean))
+    t = _wrap(np.ascontiguousarray(res, np_dtype))
+    from .autograd.grad_mode import _enabled
+    inputs = (mean, std) if tm and ts else (mean,) if tm else (std,)
+    if _enabled[0] and any(x._requires_grad for x in inputs):
+        from .autograd.graph import grad_edge
+        node = (NormalBackward3 if tm and ts else NormalBackward1 if tm else NormalBackward2)(
+            tuple(grad_edge(x) for x in inputs))
+        node.metas = tuple((x._data.shape, x._data.dtype) for x in inputs)
+        t.grad_fn = node
+        t._requires_grad = True
+    return _out(t, out)
+
+
+def _zero_grads_node(name):
+    from .autograd.graph import Node
+    from .ops._node import reduce_grad
+
+    def backward(self, g):
+        return tuple(None if fn is None else reduce_grad(g * 0, shape, dt)
+                     for (fn, _), (shape, dt) in zip(self.next_functions, self.metas))
+
+    return type(name, (Node,), {'__slots__': (), 'backward': backward,
+                                '__doc__': 'Sampling is not reparameterised: the gradient is zero.'})
+
+
+def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+              generator=None):
+    """``rand`` shaped like ``input`` (its dtype unless given)."""
+    return rand(*input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
+                device=device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+               generator=None):
+    """``randn`` shaped like ``input`` (its dtype unless given)."""
+    return randn(*input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
+                 device=device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
+                 memory_format=None, generator=None):
+    """``randint`` shaped like ``input`` (its dtype unless given); ``randint_like(x, high)`` too."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator,
+                   dtype=input.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+
+def bernoulli(input, p=None, *, generator=None, out=None):
+    """0/1 samples with probabilities ``input`` (same dtype); ``bernoulli(input, p)`` uses the number ``p``."""
+    from .ops.random import bernoulli_
+    if p is not None:
+        t = _wrap(np.empty(input._data.shape, input._data.dtype))
+        return _out(bernoulli_(t, p, generator=generator), out)
+    if input._data.dtype.kind != 'f':
+        raise NotImplementedError(f'"bernoulli_tensor_cpu_p_" not implemented for \'{_type_name(input.dtype)}\'')
+    t = _wrap(np.empty(input._data.shape, input._data.dtype))
+    bernoulli_(t, input, generator=generator)
+    t._vc[0] = 0
+    return _out(t, out)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Category indices (int64) sampled from the rows of ``input`` (1-D or 2-D non-negative weights).
+
+    Without replacement (or for one sample) PyTorch divides the weights by exponential draws and
+    keeps the largest ``num_samples``; with replacement it inverts the normalised cumulative sum
+    with one double uniform per sample.
+    """
+    gen = _gen(generator)
+    x = input._data
+    if not 1 <= x.ndim <= 2:
+        raise RuntimeError('prob_dist must be 1 or 2 dim')
+    if x.dtype.kind != 'f':
+        raise RuntimeError(f'multinomial only supports floating-point dtypes for input, got: '
+                           f'{_type_name(input.dtype)}')
+    n_sample = int(num_samples)
+    if n_sample <= 0:
+        raise RuntimeError('cannot sample n_sample <= 0 samples')
+    n_cat = x.shape[-1]
+    if not replacement and n_sample > n_cat:
+        raise RuntimeError('cannot sample n_sample > prob_dist.size(-1) samples without replacement')
+    if n_cat > 1 << 24:
+        raise RuntimeError('number of categories cannot exceed 2^24')
+    rows = x.reshape(-1, n_cat)
+    out_shape = (n_sample,) if x.ndim == 1 else (x.shape[0], n_sample)
+    if rows.size == 0 or n_sample == 0:
+        return _out(_wrap(np.zeros(out_shape, np.int64)), out)
+    if not replacement or n_sample == 1:
+        if not (np.all(rows < np.inf) and np.all(rows >= 0)):
+            raise RuntimeError('probability tensor contains either `inf`, `nan` or element < 0')
+        if np.any(rows.sum(1) == 0):
+            raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)')
+        q = (-1.0 * np.log1p(-gen._uniform01(rows.size, _F64))).astype(x.dtype)
+        keys = rows / q.reshape(rows.shape)
+        if n_sample == 1:
+            res = np.argmax(keys, axis=1)[:, None]
+        else:
+            res = np.argsort(-keys, axis=1, kind='stable')[:, :n_sample]
+        return _out(_wrap(res.astype(np.int64).reshape(out_shape)), out)
+    acc = _F32 if x.dtype == np.float16 else x.dtype
+    res = np.empty((rows.shape[0], n_sample), np.int64)
+    for i, row in enumerate(rows.astype(acc)):
+        if np.any(row < 0):
+            raise RuntimeError('invalid multinomial distribution (encountering probability entry < 0)')
+        if not np.all(np.isfinite(row)):
+            raise RuntimeError('invalid multinomial distribution (encountering probability entry = infinity or '
+                               'NaN)')
+        cum = np.cumsum(row, dtype=acc)
+        total = cum[-1]
+        if not total > 0:
+            raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)')
+        cum = cum / total
+        cum[-1] = 1
+        res[i] = np.searchsorted(cum.astype(_F64), gen._uniform01(n_sample, _F64), side='left')
+    return _out(_wrap(res.reshape(out_shape)), out)
+
+
+def poisson(input, generator=None):
+    """Poisson samples with rates ``input`` (same dtype), by PyTorch's algorithm (one step per element)."""
+    gen = _gen(generator)
+    x = input._data
+    if x.dtype.kind != 'f':
+        raise NotImplementedError(f'"poisson_cpu" not implemented for \'{_type_name(input.dtype)}\'')
+    if x.size and not np.all(x >= 0):
+        raise RuntimeError('invalid Poisson rate, expected rate to be non-negative')
+    rates = _memory_order(x).reshape(-1).astype(_F64).tolist()
+    draws = _Stream(gen)
+    vals = np.array([_sample_poisson(lam, draws) for lam in rates], _F64)
+    draws.close()
+    t = _wrap(np.empty(x.shape, x.dtype))
+    _fill(t, vals.astype(x.dtype))
+    return t
+
+
+class _Stream:
+    """Double uniforms drawn in batches, for samplers that use a variable number per element.
+
+    ``close`` rewinds the generator to just after the draws actually used.
+    """
+
+    def __init__(self, gen):
+        self.gen = gen
+        self.state = gen._bg.state
+        self.buf = []
+        self.used = 0
+        self.drawn = 0
+
+    def __call__(self):
+        if not self.buf:
+            self.buf = gen_list = self.gen._uniform01(max(64, self.drawn), _F64).tolist()
+            self.drawn += len(gen_list)
+            self.buf.reverse()
+        self.used += 1
+        return self.buf.pop()
+
+    def close(self):
+        self.gen._bg.state = self.state
+        self.gen._raw64(self.used)
+
+
+def _sample_poisson(lam, uniform):
+    if lam >= 10:
+        # Transformed rejection (Hoermann, 1993).
+        slam = math.sqrt(lam)
+        loglam = math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)) <= \
+                    -lam + k * loglam - math.lgamma(k + 1):
+                return k
+    if lam == 0:
+        return 0
+    enlam = math.exp(-lam)
+    x = 0
+    prod = 1.0
+    while True:
+        prod *= uniform()
+        if prod > enlam:
+            x += 1
+        else:
+            return x
+
+
+NormalBackward1 = _zero_grads_node('NormalBackward1')
+NormalBackward2 = _zero_grads_node('NormalBackward2')
+NormalBackward3 = _zero_grads_node('NormalBackward3')
 
 
 __all__ = ['Generator', 'default_generator', 'manual_seed', 'seed', 'initial_seed', 'get_rng_state',
-           'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal']
+           'set_rng_state', 'rand', 'randn', 'randint', 'randperm', 'normal', 'rand_like', 'randn_like',
+           'randint_like', 'bernoulli', 'multinomial', 'poisson']
