@@ -1,7 +1,52 @@
 """``ember.nn.functional``: the functional form of every layer, activation and loss.
 
-Layers call these functions; these call the ops, so each computation is written once.
+Layers call these functions; these are the ops themselves (re-exported from ``ember.ops``) or
+thin wrappers that give them ``nn.functional``'s signature, so each computation is written once.
 """
+import warnings
+
+from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                              logsigmoid, mish, prelu, relu, relu6, rrelu, selu, silu, softplus, softshrink,
+                              softsign, tanhshrink, threshold)
+from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
+                        unfold)
+from ..ops.elementwise import sigmoid, tanh
+from ..ops.pad import pad
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+                        adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
+                        adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
+                        lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+                        max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices, max_unpool1d, max_unpool2d,
+                        max_unpool3d)
+from ..ops import softmax as _softmax_ops
+
+
+def _implicit_dim(name, ndim, stacklevel):
+    warnings.warn(f'Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X '
+                  'as an argument.', stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim``; ``dtype`` casts the input first."""
+    if dim is None:
+        dim = _implicit_dim('softmax', input.dim(), _stacklevel)
+    return _softmax_ops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    if dim is None:
+        dim = _implicit_dim('log_softmax', input.dim(), _stacklevel)
+    return _softmax_ops.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``."""
+    if dim is None:
+        dim = _implicit_dim('softmin', input.dim(), _stacklevel)
+    return _softmax_ops.softmax(-input, dim, dtype=dtype)
+
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``."""
@@ -23,3 +68,22 @@ def bilinear(input1, input2, weight, bias=None):
         out = out + bias
     return out
 
+
+def relu_(input):
+    return input.relu_()
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold_value, value):
+    return threshold(input, threshold_value, value, inplace=True)

@@ -2,3 +2,6 @@ from .module import Module, register_module_forward_hook, register_module_forwar
 from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .linear import Identity, Linear, Bilinear
 from .flatten import Flatten, Unflatten
+from .activation import (ReLU, ReLU6, LeakyReLU, PReLU, ELU, CELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Hardtanh,
+                         Hardsigmoid, Hardswish, Softplus, Softsign, Softmax, LogSoftmax, Softmin, Softmax2d,
+                         Threshold, Tanhshrink, GLU, LogSigmoid, Softshrink, Hardshrink, RReLU)
