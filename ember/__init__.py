@@ -15,12 +15,15 @@ from .ops.elementwise import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.softmax import *  # noqa: F401,F403
+from .ops.sort import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
 from ._printing import set_printoptions
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
 from . import autograd, cuda
+from . import return_types
 from . import nn, optim
 
 __version__ = '0.1.0'

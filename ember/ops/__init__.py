@@ -3,9 +3,10 @@ exported as ``ember.<name>``) and ``METHODS`` (the ``Tensor`` methods it provide
 package attaches the methods to ``Tensor``."""
 from .._tensor import Tensor
 from . import convert, elementwise, fill, indexing, reduce, shape
+from . import softmax, sort
 from . import random
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, random)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
