@@ -266,14 +266,10 @@ class ParameterList(Module):
             if isinstance(p, Tensor):
                 size_str = 'x'.join(str(s) for s in p.size())
                 kind = 'Parameter' if isinstance(p, Parameter) else 'Tensor'
-                lines.append(f'  ({k}): {kind} containing: [{p.type()} of size {size_str}]')
+                lines.append(f'  ({k}): {kind} containing: [{p.dtype} of size {size_str}]')
             else:
                 lines.append(f'  ({k}): Object of type: {type(p).__name__}')
         return '\n'.join(lines)
-
-    def __repr__(self):
-        body = self.extra_repr()
-        return self._get_name() + '(' + ('\n' + body + '\n' if body else '') + ')'
 
 
 class ParameterDict(Module):
@@ -333,7 +329,3 @@ class ParameterDict(Module):
             kind = 'Parameter' if isinstance(p, Parameter) else 'Tensor'
             lines.append(f'  ({k}): {kind} containing: [{p.type()} of size {size_str}]')
         return '\n'.join(lines)
-
-    def __repr__(self):
-        body = self.extra_repr()
-        return self._get_name() + '(' + ('\n' + body + '\n' if body else '') + ')'
