@@ -17,6 +17,7 @@ from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
 from ._printing import set_printoptions
@@ -24,6 +25,7 @@ from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inferenc
     is_inference_mode_enabled
 from . import autograd, cuda
 from . import return_types
+from . import linalg
 from . import nn, optim
 
 __version__ = '0.1.0'

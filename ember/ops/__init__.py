@@ -5,8 +5,9 @@ from .._tensor import Tensor
 from . import convert, elementwise, fill, indexing, reduce, shape
 from . import softmax, sort
 from . import random
+from . import linalg
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
