@@ -15,6 +15,7 @@ from .ops.elementwise import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.sort import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403

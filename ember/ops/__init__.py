@@ -6,8 +6,9 @@ from . import convert, elementwise, fill, indexing, reduce, shape
 from . import softmax, sort
 from . import random
 from . import linalg
+from . import join, pad
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, join, pad)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():

@@ -4,30 +4,48 @@ When autograd is recording, the out-of-place op runs on an alias of ``self`` (sa
 own version counter; its array is copied only if the op saved it for backward, since the
 original values are about to be overwritten). The result is written into ``self``'s memory,
 the shared version counter is bumped, and ``self`` takes over the op's node — or, for a view,
-its base's history is rebased through ``CopySlices`` (see ``_views.py``).
+its base's history is rebased through ``CopySlices`` (see ``_views.py``). A node that saved
+its own output now refers to ``self``, so a later in-place change of ``self`` is detected.
 """
 import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import grad_edge
-from ._views import rebase_history
+from ._views import base_requires_grad_now, check_view_creation, rebase_history
 
 
-def check_inplace(t):
-    """PyTorch's errors for in-place writes to leaves that require grad (and their views)."""
-    if _enabled[0]:
-        if t._requires_grad and t.grad_fn is None:
-            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.')
-        base = t._base
-        if base is not None and base._requires_grad and base.grad_fn is None:
+def check_inplace(t, requires_grad=None):
+    """PyTorch's checks before a differentiable in-place write to ``t``.
+
+    ``requires_grad``: whether any input of the op requires grad (default: ``t`` does). Raises
+    for leaves that require grad, views of them, and views made under no_grad or by
+    multi-output ops.
+    """
+    if not _enabled[0]:
+        return
+    if not (requires_grad or t._requires_grad):
+        return
+    base = t._base
+    if base is not None:
+        check_view_creation(t)
+        if t._requires_grad and base.grad_fn is None and base._requires_grad:
             raise RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
+    elif t._requires_grad and t.grad_fn is None:
+        raise RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.')
+
+
+def check_writable(arr):
+    """PyTorch's error for writing into memory shared by several elements (expanded tensors)."""
+    if arr.size > 1 and (not arr.flags.writeable or any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))):
+        raise RuntimeError('unsupported operation: more than one element of the written-to tensor refers to a single '
+                           'memory location. Please clone() the tensor before performing the operation.')
 
 
 def _alias(t):
     a = _wrap(t._data)
-    fn, nr = grad_edge(t)
+    grad_edge(t)  # regenerates a stale view's grad_fn
     if t.grad_fn is not None:
         a.grad_fn = t.grad_fn
         a._output_nr = t._output_nr
@@ -42,6 +60,10 @@ def _any_requires_grad(args, kwargs):
     for v in args:
         if isinstance(v, Tensor) and v._requires_grad:
             return True
+        if isinstance(v, (tuple, list)):
+            for w in v:
+                if isinstance(w, Tensor) and w._requires_grad:
+                    return True
     for v in kwargs.values():
         if isinstance(v, Tensor) and v._requires_grad:
             return True
@@ -59,19 +81,23 @@ def commit(self, r):
         from .._dtype import dtype_of
         raise RuntimeError(f"result type {_type_name(dtype_of(res))} can't be cast to the desired output type "
                            f"{_type_name(dtype_of(arr))}")
-    if not arr.flags.writeable:
-        raise RuntimeError('unsupported operation: the tensor is a read-only or broadcast (expanded) view; '
-                           'call .clone() before writing to it.')
+    check_writable(arr)
     np.copyto(arr, res, casting='unsafe')
     self._vc[0] += 1
     fn = r.grad_fn
     if fn is not None:
+        out = getattr(fn, '_out', None)
+        if out is not None and out[0] is res:
+            fn._out = (arr, self._vc, self._vc[0])
         if self._base is not None:
-            rebase_history(self, fn)
+            rebase_history(self, fn, r._output_nr)
         else:
+            was = self._requires_grad
             self.grad_fn = fn
             self._output_nr = r._output_nr
             self._requires_grad = True
+            if not was:
+                base_requires_grad_now(self)
     return self
 
 
@@ -83,14 +109,16 @@ def _type_name(d):
 def inplace_variant(op, name):
     """``self.<name>(*args)``: ``op(self, *args)`` written into ``self``."""
     def method(self, *args, **kwargs):
-        check_inplace(self)
-        if _enabled[0] and (self._requires_grad or _any_requires_grad(args, kwargs)):
-            alias = _alias(self)
-            r = op(alias, *args, **kwargs)
-            node = r.grad_fn
-            if node is not None and any(s is alias for s in node._saved):
-                alias._data = alias._data.copy()
-            return commit(self, r)
+        if _enabled[0]:
+            grad = self._requires_grad or _any_requires_grad(args, kwargs)
+            check_inplace(self, grad)
+            if grad:
+                alias = _alias(self)
+                r = op(alias, *args, **kwargs)
+                node = r.grad_fn
+                if node is not None and any(s is alias for s in node._saved):
+                    alias._data = alias._data.copy()
+                return commit(self, r)
         return commit(self, op(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name

@@ -3,112 +3,337 @@ through views.
 
 A view op (``view``, ``transpose``, slicing, ...) returns a tensor whose array is a NumPy
 view of its input's array, made with ``make_view``. The view records its ``_base`` (the
-tensor owning the memory) and ``_view_replay``: ``[steps, version]`` where ``steps`` is a
-tuple of ``(method_name, args)`` that rebuild the view from any tensor shaped like the base,
-and ``version`` the value of the shared version counter when the view's ``grad_fn`` was last
-valid.
+tensor owning the memory; never itself a view) and ``_view_replay``, a list
+``[steps, version, creation]``: ``steps`` is a tuple of ``(method_name, args)`` that
+rebuilds the view from any tensor laid out like the base, ``version`` the value of the
+shared version counter when the view's ``grad_fn`` was last valid, and ``creation`` says
+how the view was made (normally, under no_grad, or as one output of ``unbind``/``split``;
+PyTorch forbids differentiable in-place writes to the last two kinds).
 
-An in-place op on a view changes its base too. ``rebase_history`` then gives the base a
-``CopySlices`` node (the base's old gradient, with the view's region replaced by the
-gradient through the in-place op) and the view a fresh ``AsStridedBackward0`` reading its
-region of the base's gradient. Any other view of the same base notices that the version
-counter moved and regenerates its ``grad_fn`` the same way the next time it is used
-(``refresh_view_grad_fn``, called from ``grad_edge``).
+A view requires grad exactly when its base does. Views made while their base did not
+require grad are remembered by the base (weakly), so that when an in-place op gives the
+base a history they start requiring grad too.
+
+An in-place op on a view changes its base. ``rebase_history`` gives the base a
+``CopySlices`` node: the base's new value is its old value with the view's region
+replaced by the op's result ``r``. Its backward sends the incoming gradient, with the
+region zeroed, to the base's old history, and the region itself to ``r``'s node, from
+which it reaches the view's old value (and so the base's old history again) and the op's
+other inputs. The view itself, and later any other view of the same base whose version is
+stale (``refresh_view_grad_fn``, called from ``grad_edge``), gets an
+``AsStridedBackward0`` reading its region out of the base's gradient.
+
+Regions are located by replaying the view's steps on an int64 "positions" array laid out
+exactly like the base (for ``as_strided``, mirroring the base's whole memory block): the
+result holds, for every element of the view, its flat index in the base. Gathers and
+scatter-adds over those indices are written with Ember ops, so double backward works and
+overlapping views (``expand``, ``unfold``, ``as_strided``) sum their gradients.
 """
+import weakref
+
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.graph import Node
+from ..autograd.grad_mode import _enabled
+from ..autograd.graph import Node, grad_edge
+
+# How a view was created (the third item of ``_view_replay``).
+DEFAULT, NO_GRAD, MULTI_OUTPUT = 0, 1, 2
 
 
-def make_view(src, arr, method, args):
-    """Wrap ``arr`` (a NumPy view of ``src._data``) as a view tensor of ``src``."""
+def make_view(src, arr, method, args, multi_output=False):
+    """Wrap ``arr`` (a NumPy view of ``src._data``) as a view tensor of ``src``.
+
+    ``method(*args)`` called on ``src`` must rebuild the view; ``multi_output`` marks the
+    outputs of ops returning several views (``unbind``, ``split``, ``chunk``).
+    """
     out = _wrap(arr)
     out._vc = src._vc
     step = ((method, args),)
-    if src._base is not None:
-        out._base = src._base
-        out._view_replay = [src._view_replay[0] + step, src._vc[0]]
+    creation = (MULTI_OUTPUT if multi_output else DEFAULT) if _enabled[0] else NO_GRAD
+    base = src._base
+    if base is not None:
+        prev = src._view_replay
+        if creation == DEFAULT:
+            creation = prev[2]
+        out._view_replay = [prev[0] + step, src._vc[0], creation]
     else:
-        out._base = src
-        out._view_replay = [step, src._vc[0]]
+        base = src
+        out._view_replay = [step, src._vc[0], creation]
+    out._base = base
+    if base._requires_grad:
+        out._requires_grad = True
+    elif arr.dtype.kind == 'f':
+        views = base.__dict__.get('_views')
+        if views is None:
+            views = base.__dict__['_views'] = weakref.WeakSet()
+        views.add(out)
     return out
 
 
 def replay(steps, t):
-    """Apply recorded view steps to tensor ``t`` (shaped like the base)."""
+    """Apply recorded view steps to tensor ``t`` (laid out like the base)."""
     for method, args in steps:
         t = getattr(t, method)(*args)
     return t
 
 
-def _replay_array(steps, arr):
-    return replay(steps, _wrap(arr))._data
+def storage_root(arr):
+    """The array owning ``arr``'s memory block (the start of PyTorch's "storage")."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return root
 
 
-class AsStridedBackward0(Node):
-    """Gradient of a view regenerated from its base: scatter ``g`` into zeros shaped like the base."""
+def _address(arr):
+    return arr.__array_interface__['data'][0]
 
-    __slots__ = ('steps', 'base_shape', 'base_dtype')
+
+def strided_view(x, shape, strides, offset, dtype=None):
+    """A view of ``x``'s memory block with element ``strides`` and ``offset`` (in elements of
+    ``dtype``, default ``x``'s, from the block's start), writable when ``x`` is, keeping NumPy's
+    ``base`` chain to the block's owner."""
+    dtype = x.dtype if dtype is None else np.dtype(dtype)
+    item = dtype.itemsize
+    root = storage_root(x)
+    buf = root
+    if root.ndim and not (root.flags.c_contiguous or root.flags.f_contiguous):
+        # A dense owner whose strides are a permutation: reordering its axes exposes a buffer.
+        buf = root.transpose(np.argsort(root.strides)[::-1])
+    shape = tuple(int(s) for s in shape)
+    byte_strides = tuple(int(s) * item for s in strides)
+    if buf.flags.c_contiguous or buf.flags.f_contiguous:
+        return np.ndarray(shape, dtype, buffer=buf, offset=int(offset) * item, strides=byte_strides)
+    iface = {'data': (_address(root) + int(offset) * item, not x.flags.writeable), 'shape': shape,
+             'strides': byte_strides, 'typestr': dtype.str, 'version': 3}
+    return np.asarray(_Block(iface, root))
+
+
+class _Block:
+    """Exposes a raw memory region to NumPy (the fallback of ``strided_view``); keeps its owner alive."""
+
+    def __init__(self, iface, owner):
+        self.__array_interface__ = iface
+        self.base = owner
+
+
+def storage_size(arr):
+    """Size in elements of ``arr``'s dtype of the memory block ``arr`` lives in."""
+    return storage_root(arr).nbytes // arr.itemsize
+
+
+def storage_offset(arr):
+    """Offset in elements of ``arr``'s first element from the start of its memory block."""
+    return (_address(arr) - _address(storage_root(arr))) // arr.itemsize
+
+
+# ---- locating a view's elements in its base ------------------------------------------------
+
+class _Layout:
+    """What backward needs to rebuild a base's memory layout: shape, strides, offset, block size."""
+
+    __slots__ = ('shape', 'dtype', 'strides', 'offset', 'storage', 'simple')
+
+    def __init__(self, arr):
+        self.shape = arr.shape
+        self.dtype = arr.dtype
+        item = arr.itemsize
+        self.strides = tuple(s // item for s in arr.strides)
+        self.simple = arr.flags.c_contiguous and storage_root(arr) is arr
+        if not self.simple:
+            self.offset = storage_offset(arr)
+            self.storage = storage_size(arr)
+
+    def positions(self, mirror_storage):
+        """int64 array shaped like the base holding each element's flat (C-order) index."""
+        n = int(np.prod(self.shape, dtype=np.int64))
+        flat = np.arange(n, dtype=np.int64).reshape(self.shape)
+        if self.simple:
+            return flat
+        if mirror_storage:
+            block = np.full(self.storage, -1, np.int64)
+            pos = np.ndarray(self.shape, np.int64, buffer=block, offset=self.offset * 8,
+                             strides=tuple(s * 8 for s in self.strides))
+        else:
+            # Same axis order as the base, so that the view steps valid on it are valid here.
+            order = np.argsort([-abs(s) for s in self.strides], kind='stable')
+            pos = np.empty([self.shape[i] for i in order], np.int64).transpose(np.argsort(order))
+        pos[...] = flat
+        return pos
+
+
+def view_index(steps, layout):
+    """For the view ``steps`` make of a base with ``layout``: each view element's flat index in the base."""
+    mirror = any(m == 'as_strided' for m, _ in steps)
+    return replay(steps, _wrap(layout.positions(mirror)))._data
+
+
+class _IndexNode(Node):
+    """A node that locates a view in its input with ``view_index`` (computed once, on first use)."""
+
+    __slots__ = ('steps', 'layout', '_index')
+
+    def index(self):
+        idx = getattr(self, '_index', None)
+        if idx is None:
+            idx = self._index = view_index(self.steps, self.layout)
+        return idx
+
+
+def gather_view(g, idx):
+    """``g`` (shaped like a base) read at flat indices ``idx`` (shaped like a view), differentiably.
+
+    A negative index marks memory outside the base (``as_strided`` beyond it): it reads zero.
+    """
+    flat = g.reshape(-1)
+    outside = idx < 0
+    if outside.any():
+        return flat[_wrap(np.where(outside, 0, idx))].masked_fill(_wrap(outside), 0)
+    return flat[_wrap(idx)]
+
+
+class IndexAddBackwardBackward(Node):
+    """Backward of ``scatter_add_view``: the gradient is gathered back at the same indices."""
+
+    __slots__ = ('idx',)
+
+    def backward(self, gg):
+        return (gather_view(gg, self.idx),)
+
+
+def scatter_add_view(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` (shaped like ``idx``) added at flat indices ``idx``, differentiably."""
+    out = np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype)
+    flat, vals = idx.reshape(-1), g._data.reshape(-1)
+    inside = flat >= 0
+    if not inside.all():  # memory outside the base (``as_strided`` beyond it) gets no gradient
+        flat, vals = flat[inside], vals[inside]
+    np.add.at(out, flat, vals)
+    r = _wrap(out.reshape(shape))
+    if _enabled[0] and g._requires_grad:
+        node = IndexAddBackwardBackward((grad_edge(g),))
+        node.idx = idx
+        r.grad_fn = node
+        r._requires_grad = True
+    return r
+
+
+class AsStridedBackward0(_IndexNode):
+    """Gradient of a view read from its base: ``g`` scatter-added into zeros laid out like the base."""
+
+    __slots__ = ()
 
     def backward(self, g):
-        out = np.zeros(self.base_shape, self.base_dtype)
-        _replay_array(self.steps, out)[...] = g._data
-        return (_wrap(out),)
+        return (scatter_add_view(g, self.index(), self.layout.shape),)
 
 
-class CopySlices(Node):
-    """Base's gradient after an in-place op on one of its views.
+class CopySlices(_IndexNode):
+    """The base's history after an in-place op wrote its result ``r`` into a view of it.
 
-    ``fn`` is the in-place op's node; its first input was the view's old value. The base's
-    old gradient is ``g`` with the view's region replaced by ``fn``'s gradient for that input;
-    ``fn``'s other inputs receive their gradients unchanged.
+    Edges: the base's old history, then ``r``'s node. The first gets the gradient with the
+    view's region zeroed, the second the region.
     """
 
-    __slots__ = ('fn', 'steps')
+    __slots__ = ()
 
     def backward(self, g):
-        result = np.array(g._data, copy=True)
-        region = _replay_array(self.steps, result)
-        grads = self.fn.backward(_wrap(region.copy()))
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if grads[0] is None:
-            region[...] = 0
-        else:
-            region[...] = grads[0]._data
-        return (_wrap(result),) + tuple(grads[1:])
+        idx = self.index()
+        region = gather_view(g, idx)
+        old = None
+        if self.next_functions[0][0] is not None:
+            mask = np.zeros(g._data.size, np.bool_)
+            mask[idx.reshape(-1)] = True
+            old = g.masked_fill(_wrap(mask.reshape(g._data.shape)), 0)
+        return old, region
 
-    def _release_extra(self):
-        self.fn._release()
+
+def _name(node):
+    name = node.name()
+    i = name.find('Backward')
+    return name[:i] if i > 0 else name
+
+
+def check_view_creation(t):
+    """PyTorch's errors for differentiable in-place writes to views made under no_grad or by
+    multi-output ops."""
+    creation = t._view_replay[2]
+    if creation == DEFAULT:
+        return
+    fn = t.grad_fn
+    if fn is not None:
+        msg = f'Output {t._output_nr} of {_name(fn)} is a view'
+    else:
+        msg = 'A view was created in no_grad mode'
+    if creation == MULTI_OUTPUT:
+        raise RuntimeError(msg + ' and is being modified inplace. This view is the output of a function that returns '
+                           'multiple views. Such functions do not allow the output views to be modified inplace. '
+                           'You should replace the inplace operation by an out-of-place one.')
+    if fn is not None:
+        msg += ' of a view which was created in no_grad mode and is being modified inplace with grad mode enabled.'
+    else:
+        msg += ' and is being modified inplace with grad mode enabled.'
+    raise RuntimeError(msg + ' Given that this use case is ambiguous and error-prone, it is forbidden. You can '
+                       'clarify your code by moving both the view and the inplace either both inside the no_grad '
+                       "block (if you don't want the inplace to be tracked) or both outside (if you want the "
+                       'inplace to be tracked).')
 
 
 def refresh_view_grad_fn(t):
-    """Regenerate the ``grad_fn`` of view ``t`` after its base was modified in place."""
-    steps, _ = t._view_replay
+    """Regenerate the ``grad_fn`` of view ``t`` after its memory was modified in place."""
+    replay_info = t._view_replay
+    replay_info[1] = t._vc[0]
     base = t._base
-    t._view_replay = [steps, t._vc[0]]
-    if base.grad_fn is None and not base._requires_grad:
+    if not base._requires_grad:
         return
-    from ..autograd.graph import grad_edge
     node = AsStridedBackward0((grad_edge(base),))
-    node.steps = steps
-    node.base_shape = base._data.shape
-    node.base_dtype = base._data.dtype
+    node.steps = replay_info[0]
+    node.layout = _Layout(base._data)
     t.grad_fn = node
     t._output_nr = 0
     t._requires_grad = True
 
 
-def rebase_history(view, fn):
-    """After in-place op node ``fn`` wrote into ``view``, route the base's history through it."""
-    from ..autograd.graph import grad_edge
+def base_requires_grad_now(base):
+    """Called when ``base`` starts requiring grad through an in-place op: so do its views."""
+    views = base.__dict__.pop('_views', None)
+    if views:
+        for v in list(views):
+            v._requires_grad = True
+
+
+def rebase_history(view, fn, output_nr=0):
+    """After an in-place op wrote its result (``fn``'s output ``output_nr``) into ``view``, route
+    the base's history through ``CopySlices``."""
     base = view._base
-    steps = view._view_replay[0]
-    node = CopySlices((grad_edge(base),) + tuple(fn.next_functions[1:]))
-    node.fn = fn
-    node.steps = steps
+    node = CopySlices((grad_edge(base), (fn, output_nr)))
+    node.steps = view._view_replay[0]
+    node.layout = _Layout(base._data)
+    was = base._requires_grad
     base.grad_fn = node
     base._output_nr = 0
     base._requires_grad = True
+    if not was:
+        base_requires_grad_now(base)
     refresh_view_grad_fn(view)
+
+
+def scatter_into_zeros(g, shape, dtype, apply):
+    """Zeros of ``shape`` with ``g`` written into the view ``apply(zeros)`` (non-overlapping views:
+    slice, select, diagonal, ...). Differentiable: its gradient is ``apply`` of the incoming one."""
+    z = np.zeros(shape, dtype)
+    apply(_wrap(z))._data[...] = g._data
+    r = _wrap(z)
+    if _enabled[0] and g._requires_grad:
+        node = ViewScatterBackward((grad_edge(g),))
+        node.apply = apply
+        r.grad_fn = node
+        r._requires_grad = True
+    return r
+
+
+class ViewScatterBackward(Node):
+    __slots__ = ('apply',)
+
+    def backward(self, gg):
+        return (self.apply(gg),)
