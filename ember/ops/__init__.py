@@ -6,9 +6,12 @@ from . import convert, elementwise, fill, indexing, reduce, shape
 from . import softmax, sort
 from . import random
 from . import linalg
+from . import conv, pool
 from . import join, pad
+from . import activation
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, join, pad)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join, pad,
+            activation)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():

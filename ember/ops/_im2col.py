@@ -1,0 +1,175 @@
+"""Array kernels for convolution, shared by ``conv.py`` (conv, conv_transpose, fold/unfold).
+
+All kernels work on NumPy arrays laid out ``(N, C, *spatial)`` with 1 to 3 spatial dims and
+never import torch or loop in Python over batch or output positions.
+
+A convolution is ``im2col`` + one GEMM. ``im2col`` copies every receptive field of the zero-padded
+input once, through a strided window view, into a buffer laid out ``(C, *kernel, N, *out)``:
+reshaped to ``(C*K, N*P)`` it is the GEMM's right operand (grouped convolutions use a batched
+GEMM over groups), and the channel-major layout makes every other copy a swap of the two outer
+axes with contiguous inner blocks (cheap), never an element-wise transpose. The input gradient
+of a stride-1 convolution is itself a convolution (of the padded output gradient with the flipped
+kernel); with stride > 1 it is a GEMM followed by ``col2im``, one strided slice-add per kernel
+offset.
+
+A geometry is ``(stride, dilation, pads, groups)`` with per-dim tuples; ``pads`` holds
+``(low, high)`` pairs, so that asymmetric ``padding='same'`` needs no special case.
+"""
+import itertools
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+
+def out_size(size, k, s, d, lo, hi):
+    """Number of window positions along one dim (may be <= 0 for too small inputs)."""
+    return (size + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def pad_array(x, pads, value=0):
+    """``x`` (N, C, *S) padded by ``pads`` ``[(lo, hi), ...]``; negative amounts crop. No copy when all zero."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for (lo, hi), s in zip(pads, x.shape[2:]))
+    x = x[(slice(None), slice(None)) + crop]
+    grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    if not any(lo or hi for lo, hi in grow):
+        return x
+    shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], grow))
+    xp = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    xp[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(grow, x.shape[2:]))] = x
+    return xp
+
+
+def window_view(xp, k, s, d, out, channel_major=True):
+    """Read-only strided view of every window of ``xp`` (N, C, *Sp).
+
+    Shape ``(C, *k, N, *out)`` when ``channel_major`` (the im2col layout), else ``(N, C, *k, *out)``.
+    """
+    st = xp.strides
+    ks = tuple(st[2 + i] * d[i] for i in range(len(k)))
+    os_ = tuple(st[2 + i] * s[i] for i in range(len(k)))
+    if channel_major:
+        shape = (xp.shape[1],) + tuple(k) + (xp.shape[0],) + tuple(out)
+        strides = (st[1],) + ks + (st[0],) + os_
+    else:
+        shape = xp.shape[:2] + tuple(k) + tuple(out)
+        strides = st[:2] + ks + os_
+    return as_strided(xp, shape, strides, writeable=False)
+
+
+def im2col(x, k, s, d, pads, out):
+    """Receptive fields of ``x`` (N, C, *S) as a contiguous ``(C, *k, N, *out)`` array."""
+    v = window_view(pad_array(x, pads), k, s, d, out)
+    cols = np.empty(v.shape, x.dtype)
+    np.copyto(cols, v)
+    return cols
+
+
+def col2im(cols, in_spatial, k, s, d, lo, batch_major=False):
+    """Adjoint of ``im2col``: sum ``cols`` (C, *k, N, *out) — or (N, C, *k, *out) when
+    ``batch_major`` — back onto an (N, C, *in_spatial) array; ``lo`` are the low pads."""
+    nd = len(k)
+    if batch_major:
+        n, c = cols.shape[:2]
+        out = cols.shape[2 + nd:]
+    else:
+        c, n = cols.shape[0], cols.shape[1 + nd]
+        out = cols.shape[2 + nd:]
+    extent = tuple(max((o - 1) * st + dd * (kk - 1) + 1, l + i)
+                   for o, st, dd, kk, l, i in zip(out, s, d, k, lo, in_spatial))
+    buf = np.zeros((n, c) + extent, cols.dtype)
+    for off in itertools.product(*(range(kk) for kk in k)):
+        dst = buf[(slice(None), slice(None)) + tuple(slice(o * dd, o * dd + (m - 1) * st + 1, st)
+                                                     for o, dd, m, st in zip(off, d, out, s))]
+        if batch_major:
+            src = cols[(slice(None), slice(None)) + off]
+        else:
+            src = cols[(slice(None),) + off].swapaxes(0, 1)
+        dst += src
+    return buf[(slice(None), slice(None)) + tuple(slice(l, l + i) for l, i in zip(lo, in_spatial))]
+
+
+def _outer_swap(a, lead, second):
+    """Contiguous ``(second, lead, rest)`` copy of ``a`` viewed as ``(lead, second, rest)``."""
+    a = a.reshape(lead, second, -1)
+    if lead == 1 or second == 1:
+        return np.ascontiguousarray(a.reshape(second, lead, -1))
+    r = np.empty((second, lead, a.shape[2]), a.dtype)
+    np.copyto(r, a.transpose(1, 0, 2))
+    return r
+
+
+def conv_forward(x, w, b, geo):
+    """``y[n, o] = sum_c,k w[o, c, k] * xpad[n, c, s*p + d*k] (+ b[o])``; x (N, C, *S), w (O, C/g, *k)."""
+    s, d, pads, groups = geo
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    out = tuple(out_size(sz, kk, st, dd, lo, hi) for sz, kk, st, dd, (lo, hi) in zip(x.shape[2:], k, s, d, pads))
+    p = int(np.prod(out))
+    if n * p * o == 0 or c == 0:
+        y = np.zeros((n, o) + out, x.dtype)
+        if b is not None:
+            y += b.reshape((o,) + (1,) * len(out))
+        return y
+    res = np.empty((n, o) + out, x.dtype)
+    if groups == 1 and all(kk == 1 for kk in k) and all(st == 1 for st in s) and not any(lo or hi for lo, hi in pads):
+        # 1x1 convolution: a batched GEMM straight on the input, no copies at all.
+        np.matmul(w.reshape(o, c), x.reshape(n, c, p), out=res.reshape(n, o, p))
+    else:
+        cols = im2col(x, k, s, d, pads, out).reshape(groups, -1, n * p)
+        y = np.matmul(w.reshape(groups, o // groups, -1), cols)
+        if n == 1:
+            res.reshape(o, p)[...] = y.reshape(o, p)
+        else:
+            np.copyto(res.reshape(n, o, p), y.reshape(o, n, p).transpose(1, 0, 2))
+    if b is not None:
+        res += b.reshape((o,) + (1,) * len(out))
+    return res
+
+
+def conv_input_grad(gy, w, geo, in_spatial):
+    """Adjoint of ``conv_forward`` in its input: gy (N, O, *out), w (O, C/g, *k) -> (N, C, *in_spatial).
+
+    This is also the transposed convolution ``conv_transpose`` computes.
+    """
+    s, d, pads, groups = geo
+    n, o = gy.shape[:2]
+    out = gy.shape[2:]
+    k = w.shape[2:]
+    cg = w.shape[1]
+    c = cg * groups
+    if n * c * int(np.prod(in_spatial)) == 0 or gy.size == 0:
+        return np.zeros((n, c) + tuple(in_spatial), gy.dtype)
+    if all(st == 1 for st in s):
+        # Correlation with the flipped kernel over the output gradient padded by d*(k-1) - pad.
+        og = o // groups
+        wf = w.reshape((groups, og, cg) + k).swapaxes(1, 2).reshape((c, og) + k)
+        wf = np.ascontiguousarray(wf[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)])
+        fpads = tuple((dd * (kk - 1) - lo, i - m + lo) for dd, kk, (lo, _), i, m in zip(d, k, pads, in_spatial, out))
+        return conv_forward(gy, wf, None, ((1,) * len(k), d, fpads, groups))
+    p = int(np.prod(out))
+    gyt = _outer_swap(gy, n, o).reshape(groups, o // groups, n * p)
+    cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), gyt)
+    cols = cols.reshape((c,) + k + (n,) + out)
+    return np.ascontiguousarray(col2im(cols, in_spatial, k, s, d, [lo for lo, _ in pads]))
+
+
+def conv_weight_grad(x, gy, wshape, geo):
+    """Adjoint of ``conv_forward`` in its weight: ``sum_n,p gy[n, o, p] * cols[c, k, n, p]`` -> wshape."""
+    s, d, pads, groups = geo
+    n, o = gy.shape[:2]
+    out = gy.shape[2:]
+    k = tuple(wshape[2:])
+    p = int(np.prod(out))
+    if n * p == 0 or x.shape[1] == 0:
+        return np.zeros(wshape, x.dtype)
+    c = x.shape[1]
+    if groups == 1 and all(kk == 1 for kk in k) and all(st == 1 for st in s) and not any(lo or hi for lo, hi in pads):
+        xt = _outer_swap(x, n, c).reshape(c, n * p)
+    else:
+        xt = im2col(x, k, s, d, pads, out).reshape(groups, -1, n * p)
+    gyt = _outer_swap(gy, n, o).reshape(groups, o // groups, n * p)
+    gw = np.matmul(gyt, xt.reshape(groups, -1, n * p).swapaxes(1, 2))
+    return gw.reshape(wshape)
