@@ -21,20 +21,16 @@ from .ops.sort import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.pool import *  # noqa: F401,F403
-from .ops.activation import *  # noqa: F401,F403
 from .ops.pool import adaptive_max_pool1d_with_indices as adaptive_max_pool1d  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
 from ._printing import set_printoptions
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
-from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled
 from . import autograd, cuda
 from . import return_types
 from . import linalg
 from . import nn, optim
-from ._storage import UntypedStorage, TypedStorage
-from .serialization import save, load
 
 __version__ = '0.1.0'
 

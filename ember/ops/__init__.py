@@ -8,10 +8,9 @@ from . import random
 from . import linalg
 from . import conv, pool
 from . import join, pad
-from . import activation
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join, pad,
-            activation)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join,
+            pad)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
