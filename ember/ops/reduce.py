@@ -247,11 +247,9 @@ class _WeightedBackward(Node):
 
 def _even_weights(x, r_keep, dims):
     """Tie mask of ``x`` against the (keepdim) result, divided by the tie count per reduced slice."""
-    with np.errstate(invalid='ignore'):
-        mask = (x == r_keep) | (np.isnan(x) & np.isnan(r_keep))
-    count = np.add.reduce(mask, axis=dims, keepdims=True, dtype=x.dtype)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return (mask / count).astype(x.dtype, copy=False)
+    mask = (x == r_keep) | (np.isnan(x) & np.isnan(r_keep))
+    count = np.add.reduce(mask, axis=dims, keepdims=True, dtype=x.dtype)  # >= 1 in every non-empty slice
+    return (mask / count).astype(x.dtype, copy=False)
 
 
 def _weighted(cls, input, x, r, dims):
@@ -289,9 +287,10 @@ def _sum_dtype(arr, dtype):
 
 
 def _sum_kernel(x, dims, keepdim, rdt):
-    with np.errstate(invalid='ignore', over='ignore'):  # inf + -inf is nan, silently, as in PyTorch
-        r = np.add.reduce(x, axis=dims, dtype=_acc(rdt), keepdims=keepdim)
-    return np.asarray(r).astype(rdt, copy=False)
+    r = np.add.reduce(x, axis=dims, dtype=_acc(rdt), keepdims=keepdim)
+    if type(r) is not np.ndarray or r.dtype != rdt:
+        r = np.asarray(r, rdt)
+    return r
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -375,14 +374,19 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = normalize_dims(dim, x.ndim)
     n = _numel(x.shape, dims)
     s = np.add.reduce(x, axis=dims, dtype=_acc(x.dtype), keepdims=keepdim)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        r_arr = np.asarray(s / n if n else s * np.nan).astype(x.dtype, copy=False)
+    r_arr = np.asarray(s / n if n else s * np.nan, x.dtype)
     r = _wrap(r_arr)
     if _records(input, r_arr):
         node = (MeanBackward0 if dim is None else MeanBackward1)((grad_edge(input),))
         node.shape, node.red_shape, node.n = x.shape, _keep_shape(x.shape, dims), n
         _attach(r, node)
     return _result(r, out)
+
+
+class NanmeanBackward0(_WeightedBackward):
+    """Gradient of ``nanmean``: ``g / count`` at the non-NaN elements (nan for all-NaN slices, as PyTorch)."""
+
+    __slots__ = ()
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -393,10 +397,24 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     input = _mean_dtype(input, dtype, 'nanmean')
     x = input._data
     dims = normalize_dims(dim, x.ndim)
-    count = np.add.reduce(~np.isnan(x), axis=dims, keepdims=keepdim, dtype=x.dtype)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        # Multiplying by 1/count (inf where every element is NaN) keeps backward free of divisions.
-        return _result(nansum(input, dims, keepdim) * _wrap(np.asarray(1 / count, x.dtype)), out)
+    keep = ~np.isnan(x)
+    count = np.add.reduce(keep, axis=dims, keepdims=True, dtype=x.dtype)
+    s = np.add.reduce(np.where(keep, x, 0), axis=dims, keepdims=True, dtype=_acc(x.dtype))
+    if count.all():
+        r_arr, weights = s / count, keep / count
+    else:
+        with np.errstate(invalid='ignore', divide='ignore'):  # slices of NaNs only: 0 / 0
+            r_arr, weights = s / count, keep / count
+    r_arr = r_arr.astype(x.dtype, copy=False)
+    if not keepdim:
+        r_arr = r_arr.reshape(tuple(n for i, n in enumerate(x.shape) if i not in dims))
+    r = _wrap(r_arr)
+    if _records(input, r_arr):
+        node = NanmeanBackward0((grad_edge(input),))
+        node.weights = weights.astype(x.dtype, copy=False)
+        node.red_shape = count.shape
+        _attach(r, node)
+    return _result(r, out)
 
 
 # ---- prod ---------------------------------------------------------------------------------------
@@ -669,12 +687,18 @@ def _moments(x, dims, correction, keepdim):
     """(variance, mean) arrays over ``dims``: two passes, in float32 for float16 input."""
     a = x.astype(_acc(x.dtype), copy=False)
     n = _numel(x.shape, dims)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        m = np.add.reduce(a, axis=dims, keepdims=True) / n if n else np.full(_keep_shape(x.shape, dims), np.nan,
-                                                                              a.dtype)
-        dev = a - m
-        ss = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim)
-        var = ss / builtins.max(n - correction, 0)
+    if n:
+        m = np.add.reduce(a, axis=dims, keepdims=True) / n
+    else:
+        m = np.full(_keep_shape(x.shape, dims), np.nan, a.dtype)
+    dev = a - m
+    ss = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim)
+    denom = builtins.max(n - correction, 0)
+    if denom:
+        var = ss / denom
+    else:
+        with np.errstate(invalid='ignore', divide='ignore'):  # 0/0 -> nan, x/0 -> inf, as PyTorch
+            var = ss / denom
     if not keepdim:
         m = m.reshape(np.shape(var))
     return np.asarray(var).astype(x.dtype, copy=False), np.asarray(m).astype(x.dtype, copy=False)
@@ -914,13 +938,19 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     x = input._data
     dims = normalize_dims(dim, x.ndim)
     a = x.astype(_acc(x.dtype), copy=False)
+    finite = False
     if _numel(x.shape, dims) and x.size:
         m = np.max(a, axis=dims, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
+        finite = np.isfinite(m).all()
+        if not finite:
+            m = np.where(np.isfinite(m), m, 0)
     else:
         m = np.zeros(_keep_shape(x.shape, dims), a.dtype)
-    with np.errstate(divide='ignore', invalid='ignore'):
+    if finite:
         r = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
+    else:
+        with np.errstate(divide='ignore', invalid='ignore'):  # log(0) for empty or all -inf slices, inf - inf
+            r = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
     if not keepdim:
         r = r.reshape(tuple(s for i, s in enumerate(x.shape) if i not in dims))
     r_arr = r.astype(x.dtype, copy=False)

@@ -27,14 +27,24 @@ def _kernel(x, d, log):
         a = a.reshape(1)
     if a.size == 0:
         return x.copy()
-    with np.errstate(invalid='ignore', divide='ignore'):
-        y = a - np.max(a, axis=d, keepdims=True)
-        if log:
-            y -= np.log(np.add.reduce(np.exp(y), axis=d, keepdims=True))
-        else:
-            np.exp(y, out=y)
-            y /= np.add.reduce(y, axis=d, keepdims=True)
-    return y.reshape(x.shape).astype(x.dtype, copy=False)
+    m = a.max(axis=d, keepdims=True)
+    if np.isfinite(m).all():
+        y = _shifted(a, m, d, log)
+    else:
+        with np.errstate(invalid='ignore', divide='ignore'):  # inf - inf: such slices are nan, as in PyTorch
+            y = _shifted(a, m, d, log)
+    y = y.reshape(x.shape)
+    return y if y.dtype == x.dtype else y.astype(x.dtype)
+
+
+def _shifted(a, m, d, log):
+    y = a - m
+    if log:
+        y -= np.log(np.add.reduce(np.exp(y), axis=d, keepdims=True))
+    else:
+        np.exp(y, out=y)
+        y /= np.add.reduce(y, axis=d, keepdims=True)
+    return y
 
 
 class SoftmaxBackward0(SavedOutputNode):
