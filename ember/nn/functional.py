@@ -11,6 +11,11 @@ from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, har
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
                         unfold)
 from ..ops.elementwise import sigmoid, tanh
+from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
+                        cosine_similarity, cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                        l1_loss, margin_ranking_loss, mse_loss, multilabel_soft_margin_loss, nll_loss, normalize,
+                        one_hot, pairwise_distance, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+                        triplet_margin_loss)
 from ..ops.pad import pad
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
                         adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,

@@ -5,3 +5,7 @@ from .flatten import Flatten, Unflatten
 from .activation import (ReLU, ReLU6, LeakyReLU, PReLU, ELU, CELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Hardtanh,
                          Hardsigmoid, Hardswish, Softplus, Softsign, Softmax, LogSoftmax, Softmin, Softmax2d,
                          Threshold, Tanhshrink, GLU, LogSigmoid, Softshrink, Hardshrink, RReLU)
+from .loss import (L1Loss, MSELoss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, SmoothL1Loss, HuberLoss,
+                   KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, MarginRankingLoss, CosineEmbeddingLoss,
+                   HingeEmbeddingLoss, SoftMarginLoss, MultiLabelSoftMarginLoss, TripletMarginLoss, PairwiseDistance,
+                   CosineSimilarity)

@@ -1,0 +1,409 @@
+"""Loss functions (``nn.functional`` signatures) with PyTorch's formulas and reductions.
+
+``nll_loss`` is a fused op (its gradient is a constant scatter pattern times the incoming
+gradient, so it is cheap and double-differentiable); ``cross_entropy`` is ``log_softmax``
+followed by it. The other losses are short compositions of differentiable ops, written the way
+PyTorch defines them so values, gradients and edge cases (ignored targets, clamped logs,
+thresholds) agree.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._tensor import _wrap
+from ..autograd.grad_mode import _enabled
+from ..autograd.graph import Node, grad_edge
+
+_REDUCTIONS = ('none', 'mean', 'sum')
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """Map the deprecated ``size_average``/``reduce`` flags to a ``reduction`` string, as PyTorch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='mean' instead.",
+                  stacklevel=3)
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return 'mean'
+    if reduce:
+        return 'sum'
+    return 'none'
+
+
+def _reduce(loss, reduction):
+    if reduction == 'none':
+        return loss
+    if reduction == 'mean':
+        return loss.mean()
+    if reduction == 'sum':
+        return loss.sum()
+    raise ValueError(f'{reduction} is not a valid value for reduction')
+
+
+def _check_same_size(input, target, name):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f'Using a target size ({target.shape}) that is different to the input size ({input.shape}). '
+                      'This will likely lead to incorrect results due to broadcasting. Please ensure they have the '
+                      'same size.', stacklevel=3)
+
+
+# ---- negative log likelihood and cross entropy -----------------------------------------------------
+
+class NllLossBackward0(Node):
+    """``d loss / d input = coef * g``: ``coef`` holds ``-w[t] / denominator`` at each target position."""
+
+    __slots__ = ('coef', 'reduction')
+
+    def backward(self, g):
+        coef = _wrap(self.coef)
+        if self.reduction == 'none':
+            g = g.unsqueeze(1) if coef._data.ndim > 1 else g
+        return (coef * g,)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'):
+    """Negative log likelihood of class-index ``target`` under log-probabilities ``input``.
+
+    ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; ``target`` ``(N)``, ``(N, d1, ...)`` or ``()``
+    with values in ``[0, C)`` or ``ignore_index``; ``weight`` ``(C,)``. 'mean' divides by the summed
+    weights of the non-ignored targets.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f'{reduction} is not a valid value for reduction')
+    x = input._data
+    t = target._data
+    if t.dtype.kind not in 'iu':
+        raise RuntimeError(f'expected scalar type Long but found {target.dtype.name.capitalize()}')
+    if x.ndim < 1:
+        raise ValueError(f'Expected 1 or more dimensions (got {x.ndim})')
+    unbatched = x.ndim == 1
+    if unbatched:
+        if t.ndim != 0:
+            raise ValueError(f'Expected input batch_size (1) to match target batch_size ({t.shape[0]}).')
+        x = x[None]
+        t = t[None]
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f'Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).')
+    if t.shape != x.shape[:1] + x.shape[2:]:
+        raise RuntimeError(f'Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}')
+    n_classes = x.shape[1]
+    valid = t != ignore_index
+    safe_t = np.where(valid, t, 0)
+    if valid.any() and (safe_t.min() < 0 or safe_t.max() >= n_classes):
+        bad = int(safe_t.max() if safe_t.max() >= n_classes else safe_t.min())
+        raise IndexError(f'Target {bad} is out of bounds.')
+    if weight is not None:
+        w = weight._data.astype(x.dtype, copy=False)
+        if w.shape != (n_classes,):
+            raise RuntimeError(f'weight tensor should be defined either for all {n_classes} classes or no classes '
+                               f'but got weight tensor of shape: {list(w.shape)}')
+        wt = np.where(valid, w[safe_t], 0).astype(x.dtype)
+    else:
+        wt = valid.astype(x.dtype)
+    picked = np.take_along_axis(x, np.expand_dims(safe_t, 1), 1).squeeze(1)
+    losses = -picked * wt
+    if reduction == 'none':
+        out = losses[0] if unbatched else losses
+        denom = None
+    elif reduction == 'sum':
+        out = losses.sum(dtype=x.dtype)
+        denom = 1.0
+    else:
+        denom = wt.sum(dtype=x.dtype)
+        out = (losses.sum(dtype=x.dtype) / denom).astype(x.dtype)
+    r = _wrap(np.asarray(out, x.dtype))
+    if _enabled[0] and input._requires_grad:
+        coef = np.zeros(x.shape, x.dtype)
+        scale = -wt if denom is None else -wt / denom
+        np.put_along_axis(coef, np.expand_dims(safe_t, 1), np.expand_dims(scale.astype(x.dtype), 1), 1)
+        node = NllLossBackward0((grad_edge(input),))
+        node.coef = coef[0] if unbatched else coef
+        node.reduction = reduction if not unbatched else 'sum'
+        r.grad_fn = node
+        r._requires_grad = True
+    return r
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean',
+                  label_smoothing=0.0):
+    """Cross entropy between logits ``input`` ``(N, C, ...)`` and class indices or class probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f'label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}')
+    class_dim = 0 if input.dim() == 1 else 1
+    logp = input.log_softmax(class_dim)
+    n_classes = input.shape[class_dim]
+    if target.is_floating_point():
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f'Expected target size {list(input.shape)}, got {list(target.shape)}')
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        prod = logp * target
+        if weight is not None:
+            prod = prod * _class_view(weight, input.dim(), class_dim)
+        loss = -prod.sum(class_dim)
+        if reduction == 'mean':
+            return loss.sum() / (input.numel() // n_classes) if input.dim() > 1 else loss
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0:
+        return nll
+    ignore = target == ignore_index
+    w = _class_view(weight, input.dim(), class_dim) if weight is not None else None
+    smooth = -(logp * w).sum(class_dim) if w is not None else -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignore, 0.0)
+    if reduction == 'mean':
+        if weight is not None:
+            kept = target[~ignore]
+            smooth = smooth.sum() / weight[kept].sum()
+        else:
+            smooth = smooth.sum() / (~ignore).sum()
+    elif reduction == 'sum':
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def _class_view(weight, ndim, class_dim):
+    shape = [1] * ndim
+    shape[class_dim] = -1
+    return weight.reshape(shape)
+
+
+# ---- regression and pointwise losses ---------------------------------------------------------------
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction='mean'):
+    """Mean absolute error."""
+    _check_same_size(input, target, 'l1_loss')
+    return _reduce((input - target).abs(), legacy_reduction(size_average, reduce, reduction))
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """Mean squared error (``weight`` scales each element, as PyTorch 2.6+ allows)."""
+    _check_same_size(input, target, 'mse_loss')
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``."""
+    _check_same_size(input, target, 'smooth_l1_loss')
+    if beta < 0:
+        raise RuntimeError('smooth_l1_loss does not support negative values for beta.')
+    d = (input - target).abs()
+    if beta == 0:
+        loss = d
+    else:
+        loss = (d * d * (0.5 / beta)).where(d < beta, d - 0.5 * beta)
+    return _reduce(loss, legacy_reduction(size_average, reduce, reduction))
+
+
+def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    _check_same_size(input, target, 'huber_loss')
+    if delta <= 0:
+        raise RuntimeError('huber_loss does not support non-positive values for delta.')
+    d = (input - target).abs()
+    loss = (d * d * 0.5).where(d < delta, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction='mean'):
+    """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100, as PyTorch."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f'Using a target size ({target.shape}) that is different to the input size '
+                         f'({input.shape}) is deprecated. Please ensure they have the same size.')
+    xd = input._data
+    if xd.size and (xd.min() < 0 or xd.max() > 1):
+        raise RuntimeError('all elements of input should be between 0 and 1')
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction='mean', pos_weight=None):
+    """Sigmoid + binary cross entropy in one numerically stable expression; ``pos_weight`` weighs positives."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f'Target size ({target.shape}) must be the same as input size ({input.shape})')
+    softplus_neg = (-input.abs()).exp().log1p() + (-input).clamp(min=0)
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction='mean', log_target=False):
+    """``target * (log target - input)`` pointwise (``input`` is log-probabilities); 'batchmean' divides the
+    sum by the batch size."""
+    if reduction == 'mean':
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = target.xlogy(target) - target * input
+    if reduction == 'batchmean':
+        return loss.sum() / (input.shape[0] if input.dim() else 1)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction='mean'):
+    """Poisson negative log likelihood (``full`` adds the Stirling term where ``target > 1``)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target.detach()
+        stirling = t * t.log() - t + 0.5 * (2 * math.pi * t).log()
+        loss = loss + stirling.masked_fill(t <= 1, 0)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f'{reduction} is not a valid value for reduction')
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction='mean'):
+    """``0.5 (log var + (input - target)^2 / var)`` with ``var`` clamped below at ``eps`` (no gradient
+    through the clamp), plus ``0.5 log(2 pi)`` if ``full``."""
+    if isinstance(var, (int, float)):
+        var = input.new_full(input.shape, float(var))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError('var is of incorrect size')
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + ' is not valid')
+    if (var._data < 0).any():
+        raise ValueError('var has negative entry/entries')
+    var = var.clone()
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+    """``max(0, -target * (input1 - input2) + margin)``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction='mean'):
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    margin_clamp = (margin - input).clamp(min=0)
+    loss = margin_clamp.where(target != 1, zeros) + input.where(target != -1, zeros)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
+    """``log(1 + exp(-target * input))``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    return _reduce((-target * input).exp().log1p(), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction='mean'):
+    """Per-class logistic loss averaged over classes: input/target ``(N, C)``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    from .activation import logsigmoid
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=input.dim() - 1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / (max(|x1|, eps) * max(|x2|, eps))`` along ``dim`` (each vector normalised separately)."""
+    n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    n2 = (x2 * x2).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` over the last dimension."""
+    d = x1 - x2 + eps
+    if p == 2:
+        return (d * d).sum(-1, keepdim=keepdim).sqrt()
+    return d.norm(p, dim=-1, keepdim=keepdim)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction='mean'):
+    """``1 - cos`` where ``target == 1``, ``max(0, cos - margin)`` where ``target == -1``."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    eps = 1e-12
+    prod = (input1 * input2).sum(-1)
+    mag = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = prod / mag.sqrt()
+    zeros = cos * 0
+    pos = (1 - cos).where(target == 1, zeros)
+    neg = (cos - margin).clamp(min=0).where(target == -1, zeros)
+    return _reduce(pos + neg, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction='mean'):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the pairwise p-norm distance."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_pn = pairwise_distance(positive, negative, p, eps)
+        d_an = d_an.minimum(d_pn)
+    return _reduce((d_ap - d_an + margin).clamp(min=0), reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """``(*,)`` int64 class indices -> ``(*, num_classes)`` int64 one-hot."""
+    t = tensor._data
+    if t.dtype != np.int64:
+        raise RuntimeError('one_hot is only applicable to index tensor of type LongTensor.')
+    if num_classes == -1:
+        if t.size == 0:
+            raise RuntimeError('Can not infer total number of classes from empty tensor.')
+        num_classes = int(t.max()) + 1
+    if t.size and (t.min() < 0 or t.max() >= num_classes):
+        raise RuntimeError('Class values must be smaller than num_classes.' if t.max() >= num_classes
+                           else 'Class values must be non-negative.')
+    out = np.zeros(t.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, t[..., None], 1, -1)
+    return _wrap(out)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    r = input / norm.expand_as(input)
+    if out is not None:
+        return out.copy_(r)
+    return r
+
+
