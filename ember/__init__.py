@@ -31,6 +31,8 @@ from . import autograd, cuda
 from . import return_types
 from . import linalg
 from . import nn, optim
+from ._storage import UntypedStorage, TypedStorage
+from .serialization import save, load
 
 __version__ = '0.1.0'
 

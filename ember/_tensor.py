@@ -339,7 +339,8 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         from .serialization import _rebuild_tensor_for_pickle
-        return _rebuild_tensor_for_pickle, (self.detach()._data, self._requires_grad)
+        args = (self.detach()._data, self._requires_grad)
+        return _rebuild_tensor_for_pickle, args if type(self) is Tensor else args + (type(self),)
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
