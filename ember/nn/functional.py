@@ -16,6 +16,8 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         l1_loss, margin_ranking_loss, mse_loss, multilabel_soft_margin_loss, nll_loss, normalize,
                         one_hot, pairwise_distance, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
                         triplet_margin_loss)
+from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm, local_response_norm,
+                                  rms_norm)
 from ..ops.pad import pad
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
                         adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
