@@ -15,7 +15,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import check_writable, inplace_variant
-from ._node import reduce_grad
+from ._node import SavedOutputNode, reduce_grad
 from ._operands import binary_operands, write_out
 from ._views import make_view
 
@@ -68,7 +68,7 @@ class _Key:
     basic part changes nothing), ``adv`` (a NumPy key for the advanced part, applied to the
     basic view, or None) and ``name`` (the grad node of the basic part)."""
 
-    __slots__ = ('basic', 'adv', 'name')
+    __slots__ = ('basic', 'adv', 'name', 'new_dims')
 
 
 def parse_key(key, shape):
@@ -77,16 +77,11 @@ def parse_key(key, shape):
     ndim = len(shape)
     arrays = [_index_array(k) for k in items]
     consumed = 0
-    ellipses = 0
     for k, a in zip(items, arrays):
         if a is not None:
             consumed += a.ndim if a.dtype == np.bool_ else 1
-        elif k is Ellipsis:
-            ellipses += 1
-        elif k is not None and not isinstance(k, (bool, np.bool_)):
+        elif k is not Ellipsis and k is not None and not isinstance(k, (bool, np.bool_)):
             consumed += 1
-    if ellipses > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
     if consumed > ndim:
         raise IndexError(f'too many indices for tensor of dimension {ndim}')
     basic = []
@@ -96,6 +91,7 @@ def parse_key(key, shape):
     name = 'AliasBackward0'
     dim = 0
     adv_dim = 0
+    new_dims = []  # (position in the basic result, input dim following it) of each inserted dim
     for k, a in zip(items, arrays):
         if a is not None:
             if a.dtype == np.bool_:
@@ -122,11 +118,13 @@ def parse_key(key, shape):
             adv.append(a)
             has_adv = True
         elif k is None or (isinstance(k, (bool, np.bool_)) and k):
+            new_dims.append((_result_dim(basic), dim))
             basic.append(None)
             adv.append(slice(None))
             changed = True
             name = 'UnsqueezeBackward0'
         elif isinstance(k, (bool, np.bool_)):
+            new_dims.append((_result_dim(basic), dim))
             basic.append(None)
             adv.append(np.zeros(0, np.int64))
             changed = has_adv = True
@@ -137,7 +135,9 @@ def parse_key(key, shape):
             dim += n
         elif isinstance(k, slice):
             step = k.step
-            if step is not None and int(step) <= 0:
+            if step is not None and int(step) == 0:
+                raise ValueError('slice step cannot be zero')
+            if step is not None and int(step) < 0:
                 raise ValueError('step must be greater than zero')
             basic.append(k)
             adv.append(slice(None))
@@ -153,6 +153,8 @@ def parse_key(key, shape):
             dim += 1
             changed = True
             name = 'SelectBackward0'
+        elif isinstance(k, str):
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
             raise IndexError('only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are '
                              f'valid indices (got {type(k).__name__})')
@@ -166,10 +168,30 @@ def parse_key(key, shape):
         while adv and isinstance(adv[-1], slice):
             adv.pop()
     pk = _Key()
+    pk.new_dims = tuple(new_dims)
     pk.basic = tuple(basic) + (Ellipsis,) if changed or not has_adv else None
     pk.adv = tuple(adv) if has_adv else None
     pk.name = name
     return pk
+
+
+def _result_dim(basic):
+    """The dim of the basic-indexing result that the next item of ``basic`` produces."""
+    return sum(1 for k in basic if not isinstance(k, _INTS))
+
+
+def _basic_array(x, basic, new_dims):
+    """``x[basic]`` with PyTorch's strides for inserted dims (``unsqueeze``'s rule, not NumPy's 0)."""
+    arr = x[basic]
+    if new_dims:
+        item = x.itemsize
+        strides = [st // item for st in arr.strides]
+        for p, d in new_dims:
+            strides[p] = x.shape[d] * x.strides[d] // item if d < x.ndim else 1
+        if tuple(st * item for st in strides) != arr.strides:
+            from ._views import storage_offset, strided_view
+            arr = strided_view(x, arr.shape, strides, storage_offset(arr))
+    return arr
 
 
 class _BasicKey:
@@ -195,8 +217,8 @@ def _slice_node(name):
     return cls
 
 
-def _basic_view(input, basic, name):
-    out = make_view(input, input._data[basic], '__getitem__', (basic,))
+def _basic_view(input, basic, name, new_dims=()):
+    out = make_view(input, _basic_array(input._data, basic, new_dims), '__getitem__', (basic,))
     if _enabled[0] and input._requires_grad:
         node = _slice_node(name)((grad_edge(input),))
         node.shape = input._data.shape
@@ -267,7 +289,7 @@ def getitem(input, key):
             raise IndexError(f'index {key} is out of bounds for dimension 0 with size {size}')
         return _basic_view(input, (key, Ellipsis), 'SelectBackward0')
     pk = parse_key(key, x.shape)
-    v = input if pk.basic is None else _basic_view(input, pk.basic, pk.name)
+    v = input if pk.basic is None else _basic_view(input, pk.basic, pk.name, pk.new_dims)
     if pk.adv is None:
         return v
     return _advanced(v, pk.adv)
@@ -312,11 +334,31 @@ def _assigned(input, value):
 _assign_ = inplace_variant(_assigned, '_assign_')
 
 
+_C_TYPES = {'uint8': 'uint8_t', 'int8': 'int8_t', 'int16': 'int16_t', 'int32': 'int', 'int64': 'int64_t',
+            'float16': 'c10::Half'}
+
+
+def scalar_to(value, dtype):
+    """A Python number as a 0-d array of ``dtype``, with PyTorch's overflow error."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in 'iu' and not isinstance(value, (bool, np.bool_)):
+        v = value
+        if isinstance(v, (float, np.floating)) and np.isfinite(v):
+            v = int(v)
+        info = np.iinfo(dtype)
+        if not (isinstance(v, (int, np.integer)) and info.min <= v <= info.max):
+            raise RuntimeError(f'value cannot be converted to type {_C_TYPES[dtype.name]} without overflow')
+    elif dtype == np.float16 and isinstance(value, (int, float, np.number)) and np.isfinite(value) \
+            and abs(float(value)) > 65504:
+        raise RuntimeError('value cannot be converted to type at::Half without overflow')
+    return np.array(value).astype(dtype)
+
+
 def _value_tensor(value, dtype):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, _NUMBERS):
-        return _wrap(np.array(value).astype(dtype))
+        return _wrap(scalar_to(value, dtype))
     raise TypeError(f"can't assign a {type(value).__name__} to a {_legacy_name(dtype)}")
 
 
@@ -333,7 +375,7 @@ def setitem(self, key, value):
     pk = parse_key(key, x.shape)
     value = _value_tensor(value, x.dtype)
     if _enabled[0] and (self._requires_grad or value._requires_grad):
-        v = self if pk.basic is None else _basic_view(self, pk.basic, pk.name)
+        v = self if pk.basic is None else _basic_view(self, pk.basic, pk.name, pk.new_dims)
         if value._data.dtype != x.dtype:
             value = value.to(_dtype._BY_NP[x.dtype])
         if pk.adv is None:
@@ -527,7 +569,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 class ScatterBackward0(Node):
     """``scatter`` of ``src``: overwritten places get no gradient; ``src`` gets ``g`` gathered."""
 
-    __slots__ = ('dim', 'index')
+    __slots__ = ('dim', 'index', 'src_shape')
 
     def backward(self, g):
         gx = gs = None
@@ -535,8 +577,20 @@ class ScatterBackward0(Node):
         if self.next_functions[0][0] is not None:
             gx = scatter(g, self.dim, index, 0)
         if self.next_functions[1][0] is not None:
-            gs = gather(g, self.dim, index)
+            gs = _to_src_shape(gather(g, self.dim, index), self.src_shape)
         return gx, gs
+
+
+def _to_src_shape(g, shape):
+    """Zero-pad a gradient shaped like the index up to ``src``'s shape (``src`` may be larger)."""
+    gshape = g._data.shape if g._data.ndim else (1,)
+    if tuple(gshape) == tuple(shape if len(shape) else (1,)):
+        return g.reshape(shape) if g._data.shape != tuple(shape) else g
+    from .pad import pad
+    amounts = []
+    for n, m in zip(reversed(gshape), reversed(shape)):
+        amounts += [0, m - n]
+    return pad(g, amounts)
 
 
 class ScatterBackward1(Node):
@@ -547,10 +601,12 @@ class ScatterBackward1(Node):
 
 
 class ScatterAddBackward0(Node):
-    __slots__ = ('dim', 'index')
+    __slots__ = ('dim', 'index', 'src_shape')
 
     def backward(self, g):
-        gs = gather(g, self.dim, _wrap(self.index)) if self.next_functions[1][0] is not None else None
+        gs = None
+        if self.next_functions[1][0] is not None:
+            gs = _to_src_shape(gather(g, self.dim, _wrap(self.index)), self.src_shape)
         return g, gs
 
 
@@ -565,14 +621,14 @@ _UFUNC_AT = {'add': np.add, 'sum': np.add, 'multiply': np.multiply, 'prod': np.m
              'amin': np.minimum, 'mean': np.add}
 
 
-def _scatter_src(input, dim, index, src, what, reduce=None):
+def _scatter_src(input, dim, index, src, what, reduce=None, value=False):
     x = input._data
     d = _wrap_dim(dim, x.ndim)
     idx = _index_data(index, f'{what}()', message=f'{what}(): Expected dtype int64 for index')
     s = src._data
     if s.dtype != x.dtype:
         raise RuntimeError(f'{what}(): Expected self.dtype to be equal to src.dtype')
-    _check_gather(x, d, idx, what, s)
+    _check_gather(x, d, idx, what, None if value else s)
     r = x.copy(order='K')
     r1, idx1, s1 = _promote_1d(r, idx, s)
     coords = _coords(idx1, d)
@@ -597,7 +653,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         x = input._data
         fill = _wrap(np.broadcast_to(np.array(value).astype(x.dtype), index._data.shape if isinstance(index, Tensor)
                                      else ()))
-        r, d, idx = _scatter_src(input, dim, index, fill, 'scatter', reduce)
+        r, d, idx = _scatter_src(input, dim, index, fill, 'scatter', reduce, value=True)
         if _enabled[0] and input._requires_grad:
             node = (ScatterBackward1 if reduce is None else _NotImplementedBackward)((grad_edge(input),))
             node.dim, node.index = d, idx
@@ -610,7 +666,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if _enabled[0] and (input._requires_grad or src._requires_grad):
         if reduce is None:
             node = ScatterBackward0((grad_edge(input), grad_edge(src)))
-            node.dim, node.index = d, idx
+            node.dim, node.index, node.src_shape = d, idx, src._data.shape
         else:
             node = _NotImplementedBackward((grad_edge(input), grad_edge(src)))
             node.what = 'scatter'
@@ -624,28 +680,33 @@ def scatter_add(input, dim, index, src):
     r, d, idx = _scatter_src(input, dim, index, src, 'scatter_add', 'add')
     if _enabled[0] and (input._requires_grad or src._requires_grad):
         node = ScatterAddBackward0((grad_edge(input), grad_edge(src)))
-        node.dim, node.index = d, idx
+        node.dim, node.index, node.src_shape = d, idx, src._data.shape
         r.grad_fn = node
         r._requires_grad = True
     return r
 
 
-class ScatterReduceBackward0(Node):
+class ScatterReduceBackward0(SavedOutputNode):
     """PyTorch's ``scatter_reduce`` gradients (ties in amax/amin share the gradient evenly)."""
 
-    __slots__ = ('dim', 'index', 'reduce', 'include_self', 'x', 'src', 'result')
+    __slots__ = ('dim', 'index', 'reduce', 'include_self', 'src_shape')
 
     def backward(self, g):
         d, reduce, include_self = self.dim, self.reduce, self.include_self
         index = _wrap(self.index)
-        x, src, result = (_wrap(a) for a in (self.x, self.src, self.result))
+        src_shape = self.src_shape
+        if reduce in ('prod', 'amax', 'amin'):
+            x, src = self.saved()
+            result = self.saved_output()
+            if len(src_shape):
+                src = src[tuple(slice(0, n) for n in self.index.shape)]
         if reduce == 'sum':
             gx = g
             gs = gather(g, d, index)
         elif reduce == 'mean':
             n = _wrap(np.ones(g._data.shape, g._data.dtype) if include_self else np.zeros(g._data.shape,
                                                                                           g._data.dtype))
-            n = scatter_add(n, d, index, _wrap(np.ones(self.src.shape, g._data.dtype)))
+            n = scatter_add(n, d, index, _wrap(np.ones(self.index.shape, g._data.dtype)))
             n = masked_fill(n, n == 0, 1)
             gx = g / n
             gs = gather(g, d, index) / gather(n, d, index)
@@ -666,14 +727,14 @@ class ScatterReduceBackward0(Node):
             value = gather(result, d, index)
             x_is = (x == result).to(_dtype._BY_NP[g._data.dtype])
             src_is = (src == value).to(_dtype._BY_NP[g._data.dtype])
-            n = scatter_add(x_is if include_self else x_is * 0, d, index, src_is)
+            n = scatter_add(x_is, d, index, src_is)
             gd = g / n
             gx = x_is * gd
             gs = src_is * gather(gd, d, index)
         if not include_self:
             gx = scatter(gx, d, index, 0)
         return (gx if self.next_functions[0][0] is not None else None,
-                gs if self.next_functions[1][0] is not None else None)
+                _to_src_shape(gs, src_shape) if self.next_functions[1][0] is not None else None)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -720,8 +781,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     out = _wrap(r)
     if _enabled[0] and (input._requires_grad or src._requires_grad):
         node = ScatterReduceBackward0((grad_edge(input), grad_edge(src)))
-        node.dim, node.index, node.reduce, node.include_self = d, idx, reduce, include_self
-        node.x, node.src, node.result = x.copy(), s.copy(), r
+        node.dim, node.index, node.reduce, node.include_self, node.src_shape = d, idx, reduce, include_self, s.shape
+        if reduce in ('prod', 'amax', 'amin'):
+            node.save(input, src)
+            node.save_output(out)
         out.grad_fn = node
         out._requires_grad = True
     return out
@@ -762,10 +825,12 @@ def index_select(input, dim, index, *, out=None):
     d = _wrap_dim(dim, x.ndim)
     idx = _dim_index(index, 'index_select')
     size = x.shape[d] if x.ndim else 1
+    if x.ndim == 0 and idx.size != 1:
+        raise RuntimeError(f'index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)')
     if idx.size and (idx.max() >= size or idx.min() < 0):
         raise IndexError('index out of range in self')
     if x.ndim == 0:
-        r = _wrap(x.reshape(1)[idx].reshape(() if index._data.ndim == 0 else (idx.size,)))
+        r = _wrap(x.copy())
     else:
         r = _wrap(np.take(x, idx, axis=d))
     if _enabled[0] and input._requires_grad:
@@ -821,6 +886,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     size = x.shape[d] if x.ndim else 1
     _check_bounds(idx, size, d)
     r = x.copy(order='K')
+    if alpha != 1 and x.dtype.kind in 'iub':
+        alpha = int(alpha)
     vals = s if alpha == 1 else (s * alpha).astype(x.dtype)
     if x.ndim == 0:
         r1 = r.reshape(1)
@@ -997,7 +1064,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     if a.dtype != np.int64:
         raise RuntimeError(f'torch.take_along_dim(): dtype of indices should be Long but got {_type_name(a.dtype)}')
     if dim is None:
-        r = gather(input.reshape(-1), 0, indices.reshape(-1))
+        r = gather(input.view(-1), 0, indices.view(-1))
         return write_out(out, r) if out is not None else r
     x = input._data
     if x.ndim != a.ndim:
@@ -1068,7 +1135,7 @@ def masked_fill(input, mask, value):
         raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got tensor with '
                            f'{vt._data.ndim} dimension(s).')
     v = np.array(vt._data if vt is not None else value).astype(x.dtype)
-    shape = _broadcast_shape(x.shape, m.shape)
+    shape = _broadcast_shape(m.shape, x.shape)
     r = np.where(m, v, x)
     if r.shape != shape:
         r = np.broadcast_to(r, shape).copy()
@@ -1108,7 +1175,7 @@ def masked_scatter(input, mask, source):
     if s.dtype != x.dtype:
         raise RuntimeError(f'masked_scatter: expected self and source to have same dtypes but got'
                            f'{_type_name(x.dtype)} and {_type_name(s.dtype)}')
-    shape = _broadcast_shape(x.shape, m.shape)
+    shape = _broadcast_shape(m.shape, x.shape)
     mb = np.broadcast_to(m, shape)
     count = int(mb.sum())
     if s.size < count:
@@ -1137,7 +1204,7 @@ def masked_select(input, mask, *, out=None):
     """The elements of ``input`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
     m = _check_mask(mask, 'masked_select')
     x = input._data
-    shape = _broadcast_shape(x.shape, m.shape)
+    shape = _broadcast_shape(m.shape, x.shape)
     r = _wrap(np.broadcast_to(x, shape)[np.broadcast_to(m, shape)])
     if _enabled[0] and input._requires_grad:
         node = MaskedSelectBackward0((grad_edge(input),))
@@ -1175,6 +1242,8 @@ def where(condition, input=None, other=None, *, out=None):
                            f'{_type_name(c.dtype)}')
     if isinstance(input, Tensor) or isinstance(other, Tensor):
         a, b, ta, tb = binary_operands(input, other)
+        npd = (a if isinstance(a, np.ndarray) else b).dtype
+        a, b = np.asarray(a, npd), np.asarray(b, npd)
     else:
         cats = [2 if isinstance(v, float) else 0 if isinstance(v, bool) else 1 for v in (input, other)]
         npd = (np.bool_, np.int64, _dtype.get_default_dtype().np)[max(cats)]
@@ -1197,6 +1266,11 @@ def where(condition, input=None, other=None, *, out=None):
         res.grad_fn = node
         res._requires_grad = True
     return write_out(out, res) if out is not None else res
+
+
+def _where_method(self, condition, other):
+    """``Tensor.where(condition, other)``: ``where(condition, self, other)``."""
+    return where(condition, self, other)
 
 
 def nonzero(input, *, out=None, as_tuple=False):
@@ -1231,7 +1305,8 @@ __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select',
            'masked_select', 'where', 'nonzero', 'argwhere']
 METHODS = {name: globals()[name] for name in __all__}
 METHODS.update({
-    '__getitem__': getitem, '__setitem__': setitem, 'scatter_': scatter_, 'scatter_add_': scatter_add_,
+    '__getitem__': getitem, '__setitem__': setitem, 'where': _where_method, 'scatter_': scatter_,
+    'scatter_add_': scatter_add_,
     'scatter_reduce_': scatter_reduce_, 'masked_fill_': masked_fill_, 'masked_scatter_': masked_scatter_,
     'index_add_': index_add_, 'index_copy_': index_copy_, 'index_fill_': index_fill_, 'put_': put_,
 })

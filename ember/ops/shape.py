@@ -438,7 +438,14 @@ def unsqueeze(input, dim):
     """A view with a size-1 dimension inserted at ``dim``."""
     x = input._data
     d = _wrap_dim(dim, x.ndim + 1)
-    return _record(make_view(input, np.expand_dims(x, d), 'unsqueeze', (d,)), UnsqueezeBackward0, input, dim=d)
+    arr = np.expand_dims(x, d)
+    # PyTorch gives the new dim the stride it would have if it were the next dim's outer neighbour.
+    item = x.itemsize
+    want = x.shape[d] * x.strides[d] if d < x.ndim else item
+    if arr.strides[d] != want:
+        arr = strided_view(x, arr.shape, [st // item for st in arr.strides[:d]] + [want // item] +
+                           [st // item for st in arr.strides[d + 1:]], storage_offset(x))
+    return _record(make_view(input, arr, 'unsqueeze', (d,)), UnsqueezeBackward0, input, dim=d)
 
 
 class SqueezeBackward0(Node):
