@@ -10,7 +10,9 @@ from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, har
                               softsign, tanhshrink, threshold)
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
                         unfold)
+from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout)
 from ..ops.elementwise import sigmoid, tanh
+from ..ops.embedding import embedding, embedding_bag
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
                         cosine_similarity, cross_entropy, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
                         l1_loss, margin_ranking_loss, mse_loss, multilabel_soft_margin_loss, nll_loss, normalize,
@@ -19,6 +21,8 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm, local_response_norm,
                                   rms_norm)
 from ..ops.pad import pad
+from ..ops.resample import (interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear,
+                            upsample_nearest)
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
                         adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
                         adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
