@@ -176,25 +176,27 @@ def _check_mm_shapes(xs, ys):
         raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({_shape_str(xs)} and {_shape_str(ys)})')
 
 
-def _check_mv(mat, vec, rows=None):
+def _check_mv(mat, vec, n=None, k=None):
+    """Checks of a matrix-vector product; ``n``, ``k`` give the matrix's shape when it is a folded batch."""
     if mat.dtype != vec.dtype:
         raise RuntimeError(f'addmv input tensors must have the same dtype, but got {_tn(vec)}, {_tn(mat)}, and '
                            f'{_tn(vec)}')
     _not_for_bool(mat, 'addmv_impl_cpu')
-    n, k = mat.shape
+    if n is None:
+        n, k = mat.shape
     if k != vec.shape[0]:
         raise RuntimeError(f'size mismatch, got input ({n}), mat ({n}x{k}), vec ({vec.shape[0]})')
 
 
-def _check_dot(x, y, name='dot'):
+def _check_dot(x, y):
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f'1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors')
     if x.shape[0] != y.shape[0]:
         raise RuntimeError(f'inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] to have '
                            f'the same number of elements, but got {x.shape[0]} and {y.shape[0]} elements respectively')
     if x.dtype != y.dtype:
-        raise RuntimeError(f'{name} : expected both vectors to have same dtype, but found {_tn(x)} and {_tn(y)}')
-    _not_for_bool(x, name)
+        raise RuntimeError(f'dot : expected both vectors to have same dtype, but found {_tn(x)} and {_tn(y)}')
+    _not_for_bool(x, 'dot')
 
 
 def _check_bmm(x, y, kernel='bmm'):
@@ -256,12 +258,12 @@ def _matmul_checks(x, y, a_grad, b_grad, has_out):
         return _MatmulViewBackward if node is MmBackward0 else node
     if _should_fold(x, y, a_grad, b_grad, has_out):
         if dy == 1:
-            _check_mv(x.reshape(-1, x.shape[-1]), y)
+            _check_mv(x, y, math.prod(x.shape[:-1]), x.shape[-1])
         elif dy == 2:
             _check_mm_dtypes(x, y)
             _check_mm_shapes((math.prod(x.shape[:-1]), x.shape[-1]), y.shape)
         elif dx == 1:
-            _check_mv(np.swapaxes(y, -1, -2).reshape(-1, y.shape[-2]), x)
+            _check_mv(y, x, math.prod(y.shape[:-2]) * y.shape[-1], y.shape[-2])
         else:
             # (n, k) @ (..., k, m) is computed as (folded b^T) @ a^T, then transposed into place.
             _check_mm_dtypes(y, x)
@@ -451,14 +453,13 @@ def _add_product(node_cls, input, a, b, p, beta, alpha, out):
         from .shape import expand
         expand(input, p.shape)  # raises PyTorch's message
         raise
+    # ``p`` is a fresh array: scale and accumulate into it. With beta 0 PyTorch ignores ``input``
+    # entirely (nan and inf in it do not propagate).
     if alpha != 1:
-        p = p * alpha
-    if beta == 0:
-        # PyTorch ignores ``input`` entirely when beta is 0 (nan and inf in it do not propagate).
-        r = p
-    else:
-        r = p + (xb * beta if beta != 1 else xb)
-    r = _wrap(np.asarray(r, p.dtype))
+        p *= alpha
+    if beta != 0:
+        p += xb * beta if beta != 1 else xb
+    r = _wrap(p)
     if _enabled[0] and (input._requires_grad or a._requires_grad or b._requires_grad):
         node = node_cls((grad_edge(input), grad_edge(a), grad_edge(b)))
         node.save(a if b._requires_grad else None, b if a._requires_grad else None)
