@@ -27,6 +27,7 @@ from ._random import *  # noqa: F401,F403
 from ._printing import set_printoptions
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
+from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled
 from . import autograd, cuda
 from . import return_types
 from . import linalg

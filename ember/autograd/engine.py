@@ -6,194 +6,235 @@ gradient buffer is then complete); running it delivers to its ``next_functions``
 that received no gradient at all still "runs" as a no-op, so that the counts of the
 nodes below it reach zero.
 
-``grad`` (and ``backward(inputs=...)``) capture the gradient arriving at the requested
-tensors instead of accumulating into ``.grad``; nodes that lead to none of them are skipped.
-Without ``retain_graph`` every node releases its saved tensors after running.
+At a node, hooks run in PyTorch's order: the hooks of its output tensors
+(``Tensor.register_hook``), then ``retain_grad``, then ``Node.register_prehook`` hooks,
+the backward itself, then ``Node.register_hook`` hooks. A leaf's ``AccumulateGrad`` runs
+the leaf's tensor hooks, its pre-hooks, adds into ``.grad`` (then post-accumulate hooks).
+
+``grad`` captures the gradient arriving at the requested tensors (after their tensor
+hooks) instead of accumulating into ``.grad``; ``backward(inputs=...)`` accumulates only
+into the requested tensors. Either way only the nodes with a path to a requested tensor
+run. Without ``retain_graph`` every node that ran releases its saved tensors.
 """
+import warnings
+
 import numpy as np
 
-from . import grad_mode
+from .anomaly_mode import _anomaly, _current_node, _report
+from .grad_mode import _grad_var
 from .graph import AccumulateGrad, grad_edge
-from .anomaly_mode import _anomaly
-
-
-def _make_grads(outputs, grad_outputs):
-    from .._tensor import Tensor, _wrap
-    grads = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if g is None:
-            if not out._requires_grad:
-                raise RuntimeError(f'element {i} of tensors does not require grad and does not have a grad_fn')
-            if out._data.size != 1:
-                raise RuntimeError('grad can be implicitly created only for scalar outputs')
-            g = _wrap(np.ones_like(out._data))
-        elif not isinstance(g, Tensor):
-            from .._creation import tensor
-            g = tensor(g, dtype=out.dtype)
-        else:
-            if g._data.shape != out._data.shape:
-                raise RuntimeError(f'Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and '
-                                   f'output[{i}] has a shape of {out.shape}.')
-            if g._data.dtype.kind != out._data.dtype.kind:
-                raise RuntimeError(f'For complex Tensors, both grad_output and output are required to have the '
-                                   f'same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} '
-                                   f'and output[{i}] has a dtype of {out.dtype}.')
-        grads.append(g)
-    return grads
 
 
 def _as_tuple(x):
     from .._tensor import Tensor
-    if x is None:
-        return None
     if isinstance(x, Tensor):
         return (x,)
+    if isinstance(x, dict):
+        return tuple(x.values())
     return tuple(x)
+
+
+def _tensor_or_tensors_to_tuple(tensors, length):
+    from .._tensor import Tensor
+    if tensors is None:
+        return (None,) * length
+    if isinstance(tensors, Tensor):
+        return (tensors,)
+    return tuple(tensors)
+
+
+def _make_grads(outputs, grad_outputs):
+    """The root gradients: ``grad_outputs`` checked against ``outputs``, ones for scalars."""
+    from .._tensor import Tensor, _wrap
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f'got {len(grad_outputs)} gradients for {len(outputs)} tensors: pass one gradient '
+                           'per tensor')
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if out._requires_grad:
+                if out._data.size != 1:
+                    raise RuntimeError('grad can be implicitly created only for scalar outputs')
+                if out._data.dtype.kind != 'f':
+                    raise RuntimeError(f'grad can be implicitly created only for real scalar outputs but got '
+                                       f'{out.dtype}')
+                g = _wrap(np.ones_like(out._data))
+        elif isinstance(g, Tensor):
+            if g._data.shape != out._data.shape:
+                raise RuntimeError(f'Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and '
+                                   f'output[{i}] has a shape of {out.shape}.')
+            if g._data.dtype != out._data.dtype:
+                g = g.to(out.dtype)
+        else:
+            raise TypeError(f'gradients can be either Tensors or None, but got {type(g).__name__}')
+        grads.append(g)
+    return grads
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
              inputs=None):
-    """Accumulate gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``.
+    """Accumulate the gradients of ``tensors`` w.r.t. graph leaves into their ``.grad``.
 
-    ``grad_tensors`` are the vectors of the vector-Jacobian product (needed for non-scalars);
-    ``inputs`` restricts accumulation to those tensors.
+    ``grad_tensors`` are the vectors of the vector-Jacobian product (required for non-scalar
+    tensors); ``retain_graph`` keeps saved tensors for another backward (default:
+    ``create_graph``); ``create_graph`` records the backward itself for higher-order
+    derivatives; ``inputs`` (tensors or a dict of them) restricts accumulation to those
+    tensors (non-leaf ones get ``retain_grad()``).
     """
+    if grad_variables is not None:
+        warnings.warn('`grad_variables` is deprecated. Use `grad_tensors` instead.', FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError('`grad_tensors` and `grad_variables` (deprecated) arguments both passed to '
+                               '`backward()`. Please only use `grad_tensors`.')
+        grad_tensors = grad_variables
     tensors = _as_tuple(tensors)
-    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
-    if grad_tensors is None:
-        grad_tensors = (None,) * len(tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f'got {len(grad_tensors)} tensors and {len(tensors)} gradients')
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError('`inputs` argument to `backward()` cannot be empty.')
+    grads = _make_grads(tensors, _tensor_or_tensors_to_tuple(grad_tensors, len(tensors)))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _make_grads(tensors, grad_tensors)
-    inputs = _as_tuple(inputs)
-    if inputs is not None and len(inputs) == 0:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    captured = _run(tensors, grads, retain_graph, create_graph, inputs)
+    if create_graph:
+        warnings.warn('Using backward() with create_graph=True will create a reference cycle between the parameter '
+                      'and its gradient which can cause a memory leak. We recommend using autograd.grad when creating '
+                      'the graph to avoid this. If you have to use this function, make sure to reset the .grad fields '
+                      'of your parameters to None after use to break the cycle and avoid the leak.', stacklevel=3)
+    targets = None
     if inputs is not None:
-        from .._tensor import _accumulate_into_leaf
-        with grad_mode.set_grad_enabled(create_graph):
-            for t, g in zip(inputs, captured):
-                if g is not None:
-                    _accumulate_into_leaf(t, g)
+        targets = set()
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError('One of the differentiated Tensors does not require grad')
+            if t.grad_fn is not None:
+                t.retain_grad()
+            targets.add(grad_edge(t)[0])
+    _run(tensors, grads, retain_graph, create_graph, None, targets)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple (``.grad`` is left untouched)."""
+    """The gradients of ``outputs`` w.r.t. ``inputs``, as a tuple (``.grad`` is left untouched).
+
+    ``grad_outputs``: the vectors of the vector-Jacobian product (None for scalar outputs);
+    ``allow_unused``: return None for inputs the outputs do not depend on instead of
+    raising; ``materialize_grads``: return zeros instead of None. ``inputs`` may be a dict,
+    and a dict of gradients with the same keys is then returned.
+    """
     if is_grads_batched:
-        raise NotImplementedError('ember.autograd.grad: is_grads_batched=True is not supported')
-    outputs = _as_tuple(outputs)
-    single = not isinstance(inputs, (tuple, list))
-    inputs = _as_tuple(inputs)
+        raise NotImplementedError('ember.autograd.grad: is_grads_batched=True needs vmap, which Ember does not have')
+    if materialize_grads and allow_unused is False:
+        raise ValueError('Expected allow_unused to be True or not passed when materialize_grads=True, but got: '
+                         'allow_unused=False.')
     if allow_unused is None:
         allow_unused = materialize_grads
-    if materialize_grads and not allow_unused:
-        raise ValueError('Expected allow_unused to be True or not passed when materialize_grads=True, '
-                         'but got: allow_unused=False.')
-    for t in inputs:
-        if not t._requires_grad:
-            raise RuntimeError('One of the differentiated Tensors does not require grad')
-    grad_outputs = _as_tuple(grad_outputs)
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f'grad requires one grad_output per output: got {len(grad_outputs)} grad_outputs '
-                           f'and {len(outputs)} outputs')
+    outputs = _as_tuple(outputs)
+    keys = list(inputs.keys()) if type(inputs) is dict else None
+    inputs = _as_tuple(inputs)
+    if len(inputs) == 0:
+        raise RuntimeError('`inputs` argument to `grad()` cannot be empty.')
+    if not only_inputs:
+        warnings.warn('only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate '
+                      'gradient for other parts of the graph, please use torch.autograd.backward.', FutureWarning,
+                      stacklevel=2)
+    grads = _make_grads(outputs, _tensor_or_tensors_to_tuple(grad_outputs, len(outputs)))
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _make_grads(outputs, grad_outputs)
-    captured = _run(outputs, grads, retain_graph, create_graph, inputs)
-    result = []
-    for t, g in zip(inputs, captured):
+    capture = {}
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError('One of the differentiated Tensors does not require grad')
+        node, nr = grad_edge(t)
+        capture.setdefault(node, []).append((nr, i))
+    captured = _run(outputs, grads, retain_graph, create_graph, capture, None, len(inputs))
+    for i, (t, g) in enumerate(zip(inputs, captured)):
         if g is None:
             if materialize_grads:
                 from .._tensor import _wrap
-                g = _wrap(np.zeros_like(t._data))
+                captured[i] = _wrap(np.zeros_like(t._data))
             elif not allow_unused:
-                raise RuntimeError('One of the differentiated Tensors appears to not have been used in the graph. '
-                                   'Set allow_unused=True if this is the desired behavior.')
-        result.append(g)
-    return tuple(result)
+                raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have been used in the '
+                                   'graph. Set allow_unused=True if this is the desired behavior.')
+    if keys is not None:
+        return dict(zip(keys, captured))
+    return tuple(captured)
 
 
-def _run(outputs, grads, retain_graph, create_graph, inputs):
-    """Run backward from ``outputs``; return the gradients captured at ``inputs`` (or None)."""
-    roots = []
-    for out, g in zip(outputs, grads):
+def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_captured=0):
+    """Run backward from ``outputs`` seeded with ``grads``.
+
+    ``capture`` (for ``grad``) maps a node to the ``(output_nr, slot)`` pairs whose gradient
+    is returned; ``targets`` (for ``backward(inputs=...)``) are the nodes that must run.
+    With either, only nodes with a path to a captured node or a target run.
+    """
+    buffers = {}
+    for i, (out, g) in enumerate(zip(outputs, grads)):
         node, nr = grad_edge(out)
         if node is None:
-            raise RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn')
-        roots.append((node, nr, g))
+            raise RuntimeError(f'element {i} of tensors does not require grad and does not have a grad_fn')
+        buf = buffers.get(node)
+        if buf is None:
+            buffers[node] = buf = [None] * node.n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     # Count incoming edges for every node reachable from the roots.
     deps = {}
-    seen = {node for node, _, _ in roots}
-    stack = list(seen)
+    stack = list(buffers)
+    seen = set(stack)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
                 if nxt in deps:
                     deps[nxt] += 1
                 else:
                     deps[nxt] = 1
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
 
-    capture = None
     needed = None
-    if inputs is not None:
-        capture = {}
-        for i, t in enumerate(inputs):
-            node, nr = grad_edge(t)
-            capture.setdefault(node, []).append((nr, i))
-        needed = _needed_nodes(seen, capture)
-    captured = [None] * (len(inputs) if inputs is not None else 0)
+    if capture is not None or targets is not None:
+        needed = _needed_nodes(seen, capture if capture is not None else targets, targets is not None)
+    captured = [None] * n_captured
+    ready = [node for node in buffers if node not in deps]
 
-    buffers = {}
-    for node, nr, g in roots:
-        buf = buffers.get(node)
-        if buf is None:
-            buffers[node] = buf = [None] * node.n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-    ready = [node for node in buffers if deps.get(node, 0) == 0]
-
-    check_nan = _anomaly[0]
-    prev_mode = grad_mode._enabled[0]
-    grad_mode._enabled[0] = create_graph
+    anomaly = _anomaly[0]
+    check_nan = anomaly and _anomaly[1]
+    token = _grad_var.set(bool(create_graph))
     try:
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None)
             outs = None
             if buf is not None:
-                if node._pre_hooks:
-                    buf = _call_pre_hooks(node, buf)
+                hooks = node._hooks
+                leaf = type(node) is AccumulateGrad
+                if leaf:
+                    th = node.variable._hooks
+                    if th:
+                        buf[0] = _call_tensor_hooks(th, buf[0])
+                elif hooks is not None:
+                    buf = _call_tensor_pre_hooks(hooks, buf)
                 if capture is not None and node in capture:
                     for nr, i in capture[node]:
-                        captured[i] = _leaf_hooked(node, buf[nr])
-                if type(node) is AccumulateGrad:
-                    if capture is None:
-                        g = _leaf_hooked(node, buf[0])
-                        if g is not None:
-                            node.backward(g)
-                    continue
+                        captured[i] = buf[nr]
                 if needed is None or node in needed:
-                    if node.n_outputs == 1:
-                        outs = node.backward(buf[0])
+                    if hooks is not None and hooks.pre:
+                        buf = _call_pre_hooks(hooks.pre, buf)
+                    if anomaly:
+                        outs = _run_node_anomaly(node, buf, check_nan)
+                    elif leaf:
+                        if buf[0] is not None:
+                            node.backward(buf[0])
+                        outs = ()
                     else:
-                        outs = node.backward(tuple(buf))
-                    if type(outs) is not tuple:
-                        outs = (outs,)
-                    if check_nan:
-                        _check_nan(node, outs)
-                    if node._hooks:
-                        outs = _call_post_hooks(node, outs, buf)
-            if not retain_graph:
-                node._release()
+                        outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
+                        if type(outs) is not tuple:
+                            outs = (outs,)
+                    if hooks is not None and hooks.post:
+                        outs = _call_post_hooks(hooks.post, outs, buf)
+                    if not retain_graph:
+                        node._release()
             for i, (nxt, nr) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
@@ -203,26 +244,52 @@ def _run(outputs, grads, retain_graph, create_graph, inputs):
                         b = buffers.get(nxt)
                         if b is None:
                             buffers[nxt] = b = [None] * nxt.n_outputs
-                        b[nr] = g if b[nr] is None else b[nr] + g
+                            b[nr] = g
+                        else:
+                            b[nr] = g if b[nr] is None else b[nr] + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
                     ready.append(nxt)
     finally:
-        grad_mode._enabled[0] = prev_mode
+        _grad_var.reset(token)
     return captured
 
 
-def _needed_nodes(nodes, capture):
-    """Nodes with an edge path to a captured node: only they need to run for ``grad``."""
-    needed = set()
+def _run_node_anomaly(node, buf, check_nan):
+    """Run ``node`` under anomaly detection: report its forward traceback on failure or NaN."""
+    prev = _current_node[0]
+    _current_node[0] = node
+    try:
+        if type(node) is AccumulateGrad:
+            if buf[0] is not None:
+                node.backward(buf[0])
+            return ()
+        outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
+        if type(outs) is not tuple:
+            outs = (outs,)
+        if check_nan:
+            for i, g in enumerate(outs):
+                if g is not None and g._data.dtype.kind == 'f' and np.isnan(g._data).any():
+                    raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+        return outs
+    except Exception:
+        _report(node)
+        raise
+    finally:
+        _current_node[0] = prev
+
+
+def _needed_nodes(nodes, wanted, include_wanted):
+    """Nodes with an edge path to a node of ``wanted`` (and those nodes when ``include_wanted``)."""
+    needed = set(wanted) if include_wanted else set()
     order = []
     visited = set()
     for start in nodes:
         if start in visited:
             continue
-        stack = [(start, iter(start.next_functions))]
         visited.add(start)
+        stack = [(start, iter(start.next_functions))]
         while stack:
             node, it = stack[-1]
             for nxt, _ in it:
@@ -234,47 +301,54 @@ def _needed_nodes(nodes, capture):
                 stack.pop()
                 order.append(node)
     for node in order:
-        if any(n in needed or n in capture for n, _ in node.next_functions if n is not None):
-            needed.add(node)
+        for n, _ in node.next_functions:
+            if n is not None and (n in needed or n in wanted):
+                needed.add(node)
+                break
     return needed
 
 
-def _leaf_hooked(node, g):
-    """Apply a leaf tensor's hooks to its incoming gradient (and non-leaf retain hooks are pre-hooks)."""
-    if g is None or type(node) is not AccumulateGrad:
-        return g
-    hooks = node.variable._hooks
-    if hooks:
-        for h in list(hooks.values()):
-            r = h(g)
-            if r is not None:
-                g = r
+def _check_hook_result(old, new, hook):
+    from .._tensor import Tensor
+    if not isinstance(new, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(new).__name__}'")
+    if old is not None:
+        if new._data.dtype != old._data.dtype:
+            raise TypeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the type of value (was "
+                            f"{old.type()} got {new.type()})")
+        if new._data.shape != old._data.shape:
+            raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value")
+
+
+def _call_tensor_hooks(hooks, g):
+    for h in tuple(hooks.values()):
+        r = h(g)
+        if r is not None:
+            _check_hook_result(g, r, h)
+            g = r
     return g
 
 
-def _call_pre_hooks(node, buf):
-    for h in list(node._pre_hooks.values()):
+def _call_tensor_pre_hooks(hooks, buf):
+    for nr, d in hooks.tensor_pre:
+        if d:
+            buf[nr] = _call_tensor_hooks(d, buf[nr])
+    for nr, fn in tuple(hooks.retains.items()):
+        fn(buf[nr])
+    return buf
+
+
+def _call_pre_hooks(pre, buf):
+    for h in tuple(pre.values()):
         r = h(tuple(buf))
         if r is not None:
             buf = list(r)
     return buf
 
 
-def _call_post_hooks(node, outs, buf):
-    for h in list(node._hooks.values()):
+def _call_post_hooks(post, outs, buf):
+    for h in tuple(post.values()):
         r = h(outs, tuple(buf))
         if r is not None:
             outs = tuple(r)
     return outs
-
-
-def _check_nan(node, outs):
-    for i, g in enumerate(outs):
-        if g is not None and g._data.dtype.kind == 'f' and np.isnan(g._data).any():
-            trace = getattr(node, '_anomaly_trace', None)
-            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
-            if trace:
-                import sys
-                print('Traceback of forward call that caused the error:\n' + trace, file=sys.stderr)
-            raise RuntimeError(msg)
-
