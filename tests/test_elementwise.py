@@ -671,3 +671,21 @@ def test_node_names(expr):
 def test_positive_returns_input():
     x = ember.tensor([1.0, -2.0])
     assert ember.positive(x) is x and +x is x
+
+
+@pytest.mark.parametrize('fn', [
+    lambda lib, a, b, o: lib.add(a, b, out=o), lambda lib, a, b, o: lib.mul(a, 2, out=o),
+    lambda lib, a, b, o: lib.exp(a, out=o), lambda lib, a, b, o: lib.clamp(a, 0, 1, out=o),
+    lambda lib, a, b, o: lib.div(a, b, rounding_mode='floor', out=o), lambda lib, a, b, o: lib.pow(a, b, out=o),
+    lambda lib, a, b, o: lib.maximum(a, b, out=o), lambda lib, a, b, o: lib.lerp(a, b, 0.5, out=o),
+    lambda lib, a, b, o: lib.round(a, decimals=1, out=o), lambda lib, a, b, o: lib.nan_to_num(a, out=o),
+])
+def test_out(fn):
+    """``out=`` writes into (and resizes) the given tensor, casting as PyTorch allows."""
+    a, b = rand((3, 4), 0.5, 2), rand((4,), 0.5, 2, seed=1)
+    for out in (np.zeros((3, 4), np.float32), np.zeros((0,), np.float32)):
+        check(lambda lib, a, b, o: (fn(lib, a, b, o), o), a, b, out, grad=False)
+    outcome(lambda lib, a, b, o: fn(lib, a, b, o), a.astype(np.float64), b.astype(np.float64),
+            np.zeros((3, 4), np.float32))
+    outcome(lambda lib, a, b, o: fn(lib, a, b, o), (a * 3).astype(np.uint8), (b * 3).astype(np.int16),
+            np.zeros((3, 4), np.int64))

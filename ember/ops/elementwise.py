@@ -66,6 +66,15 @@ def _zeros(g):
     return _wrap(np.zeros_like(g._data))
 
 
+def _write_out_same_dtype(out, r, what=None):
+    """``out=`` for ops whose ``out`` must already have the result's dtype (no casting)."""
+    if isinstance(out, Tensor) and out._data.dtype != r._data.dtype:
+        o, e = _TYPE_NAMES[out._data.dtype], _TYPE_NAMES[r._data.dtype]
+        raise RuntimeError(f'{what}: dtype of out: {o} should be same as input: {e}' if what
+                           else f'Found dtype {o} but expected {e}')
+    return write_out(out, r)
+
+
 def _broadcast_error(exc, x, y):
     """PyTorch's RuntimeError for operands that do not broadcast (else ``exc`` unchanged)."""
     sa, sb = np.shape(x), np.shape(y)
@@ -96,12 +105,12 @@ def _to_default_float(x):
     return x.astype(_dtype._default[0].np)
 
 
-def _reject(kernel_name, kinds='b', then=None):
+def _reject(kernel_name, kinds='b'):
     """An integer-path check raising PyTorch's NotImplementedError for dtype kinds in ``kinds``."""
     def check(x):
         if x.dtype.kind in kinds:
             raise _not_implemented(kernel_name, x.dtype)
-        return x if then is None else then(x)
+        return x
     return check
 
 
@@ -303,7 +312,7 @@ def round(input, *, decimals=0, out=None):
     if _enabled[0] and input._requires_grad:
         r.grad_fn = RoundBackward1((grad_edge(input),))
         r._requires_grad = True
-    return write_out(out, r) if out is not None else r
+    return _write_out_same_dtype(out, r) if out is not None else r
 
 
 def positive(input):
@@ -340,7 +349,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
         node.save(input)
         r.grad_fn = node
         r._requires_grad = True
-    return write_out(out, r) if out is not None else r
+    return _write_out_same_dtype(out, r, 'nan_to_num') if out is not None else r
 
 
 # ---- binary ops -----------------------------------------------------------------------------
@@ -549,6 +558,7 @@ def _gneg(g, a, b, r):
 
 
 def _fnone(g, a, b, r):
+    """Placeholder formula of an op whose nodes (all named None) raise in backward."""
     return None
 
 
@@ -1002,7 +1012,7 @@ def _clamp(name, input, min, max, out):
             node.meta = (_meta(input), _meta(tmin), _meta(tmax))
             r.grad_fn = node
             r._requires_grad = True
-    return write_out(out, r) if out is not None else r
+    return _write_out_same_dtype(out, r) if out is not None else r
 
 
 def clamp(input, min=None, max=None, *, out=None):
