@@ -11,6 +11,7 @@ from .._tensor import Tensor
 
 _SCALARS = (float, int, bool)
 _CATEGORY = {bool: 0, int: 1, float: 2}
+_CAST_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2}
 
 
 def as_tensor_arg(x, name='input'):
@@ -106,7 +107,7 @@ def write_out(out, result):
                                'arguments requires grad.')
     arr = result._data
     if out._data.dtype != arr.dtype:
-        if not np.can_cast(arr.dtype, out._data.dtype, casting='same_kind'):
+        if _CAST_CATEGORY[arr.dtype.kind] > _CAST_CATEGORY[out._data.dtype.kind]:  # PyTorch's canCast
             raise RuntimeError(f'result type {_dtype.dtype_of(arr).name.capitalize()} can\'t be cast to the desired '
                                f'output type {out.dtype.name.capitalize()}')
     if out._data.shape != arr.shape:
