@@ -62,7 +62,7 @@ FLOAT_CASES = [
     (lambda lib, x: (x.max(1), x.min(0, keepdim=True)), (3, 4)),
     (lambda lib, x: lib.max(x, dim=-1, keepdim=True), (2, 3, 4)),
     (lambda lib, x: x.t().max(1), (3, 4)),
-    (lambda lib, x, y: (lib.max(x, y), lib.min(x, y)), (3, 4), (4,)),
+    (lambda lib, x, y: (lib.max(x, y), lib.min(x, y), x.max(other=y), lib.min(x, other=y)), (3, 4), (4,)),
     (lambda lib, x: (x.max(), x.min(), x.max(1), x.min(1), x.max(0)), TIES),
     (lambda lib, x: (x.max(0), x.min(-1), x.max()), ()),
     (lambda lib, x: (x.max(1), x.min(1, keepdim=True)), (0, 3)),

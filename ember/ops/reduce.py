@@ -539,21 +539,21 @@ def _extreme(name, input, dim, keepdim, out, is_max):
                      keepdim, out, scalar)
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
     """``max(input)``: the largest element (gradient split evenly among ties).
     ``max(input, dim, keepdim=False)``: named tuple (values, indices), first index among ties.
     ``max(input, other)``: elementwise ``maximum``. NaN propagates."""
-    if isinstance(dim, Tensor):
+    if isinstance(dim, Tensor) or other is not None:
         from .elementwise import maximum
-        return maximum(input, dim, out=out)
+        return maximum(input, dim if other is None else other, out=out)
     return _extreme('max', input, dim, keepdim, out, True)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
     """Smallest element, or (values, indices) along ``dim``, or elementwise ``minimum`` with a tensor."""
-    if isinstance(dim, Tensor):
+    if isinstance(dim, Tensor) or other is not None:
         from .elementwise import minimum
-        return minimum(input, dim, out=out)
+        return minimum(input, dim if other is None else other, out=out)
     return _extreme('min', input, dim, keepdim, out, False)
 
 
