@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dtype, return_types
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import inplace_variant
 from ._node import SavedOutputNode
@@ -108,7 +108,7 @@ def _attach(r, node):
 
 def _records(input, r_arr):
     """True when the op on ``input`` producing a floating array must be recorded."""
-    return _enabled[0] and input._requires_grad and r_arr.dtype.kind == 'f'
+    return _grad_enabled() and input._requires_grad and r_arr.dtype.kind == 'f'
 
 
 def _type_name(d):
@@ -155,7 +155,7 @@ class ScatterAddBackward0(Node):
 def _take_along(src, idx, dim):
     """``src`` gathered at int64 array ``idx`` along ``dim`` (``torch.gather``)."""
     out = _wrap(np.take_along_axis(src._data, idx, dim))
-    if _enabled[0] and src._requires_grad:
+    if _grad_enabled() and src._requires_grad:
         node = GatherBackward0((grad_edge(src),))
         node.idx, node.dim, node.shape = idx, dim, src._data.shape
         _attach(out, node)
@@ -184,7 +184,7 @@ def _put_along(src, idx, dim, shape, accumulate=False):
         z = np.zeros(shape, s.dtype)
         np.put_along_axis(z, idx, s, dim)
     out = _wrap(z)
-    if _enabled[0] and src._requires_grad:
+    if _grad_enabled() and src._requires_grad:
         node = ScatterAddBackward0((grad_edge(src),))
         node.idx, node.dim = idx, dim
         _attach(out, node)
@@ -452,7 +452,7 @@ class ProdBackward1(ProdBackward0):
 def _prod_others(x, d):
     """For each element along ``d``, the product of all the other elements along ``d``."""
     xa = x._data
-    if not _enabled[0]:
+    if not _grad_enabled():
         a = np.moveaxis(xa, d, -1)
         ones = np.ones(a.shape[:-1] + (1,), a.dtype)
         left = np.cumprod(np.concatenate([ones, a[..., :-1]], -1), -1)
@@ -977,7 +977,7 @@ def _reverse_cumsum(g, d):
     """Sums from each position to the end along ``d`` (the gradient of ``cumsum``)."""
     a = g._data
     out = _wrap(np.flip(np.cumsum(np.flip(a, d), d, dtype=_acc(a.dtype)), d).astype(a.dtype))
-    if _enabled[0] and g._requires_grad:
+    if _grad_enabled() and g._requires_grad:
         node = ReverseCumsumBackward0((grad_edge(g),))
         node.dim = d
         _attach(out, node)
@@ -1036,7 +1036,7 @@ class CumprodBackward0(SavedOutputNode):
             return (g,)
         if not (xa == 0).any():
             return (_reverse_cumsum(g * r, d) / x,)
-        if not _enabled[0]:
+        if not _grad_enabled():
             return (_wrap(_cumprod_grad_zeros(g._data, xa, r._data, d)),)
         xt, gt = x.transpose(d, -1), g.transpose(d, -1)
         n = xa.shape[d]

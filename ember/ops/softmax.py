@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import grad_edge
 from ._node import SavedOutputNode
 from .reduce import _F16, _F32, _TYPE_NAMES, _acc, _attach, _one_dim, _records
@@ -53,7 +53,7 @@ class SoftmaxBackward0(SavedOutputNode):
     def backward(self, g):
         y = self.saved_output()
         d = self.dim
-        if not _enabled[0]:
+        if not _grad_enabled():
             ya, ga = y._data, g._data
             axis = d if ya.ndim else None
             gy = ga * ya
@@ -68,7 +68,7 @@ class LogSoftmaxBackward0(SavedOutputNode):
     def backward(self, g):
         y = self.saved_output()
         d = self.dim
-        if not _enabled[0]:
+        if not _grad_enabled():
             ya, ga = y._data, g._data
             axis = d if ya.ndim else None
             s = np.add.reduce(ga, axis=axis, keepdims=True, dtype=_acc(ga.dtype)).astype(ga.dtype)
