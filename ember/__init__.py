@@ -6,6 +6,8 @@ from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, flo
                      get_default_dtype, set_default_dtype, promote_types)
 from ._dtype import float32 as float, float64 as double, float16 as half, int64 as long, int32 as int, \
     int16 as short
+from ._dtype import (finfo, iinfo, can_cast, tensor_result_type as result_type, layout, strided, sparse_coo,
+                     memory_format, contiguous_format, preserve_format, channels_last, channels_last_3d)
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
@@ -21,6 +23,9 @@ from .ops.sort import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
 from .ops.pool import *  # noqa: F401,F403
+from .ops.activation import *  # noqa: F401,F403
+from .ops.normalization import *  # noqa: F401,F403
+from .ops.resample import *  # noqa: F401,F403
 from .ops.pool import adaptive_max_pool1d_with_indices as adaptive_max_pool1d  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
@@ -32,6 +37,10 @@ from . import autograd, cuda
 from . import return_types
 from . import linalg
 from . import nn, optim
+from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
+from ._threads import _default_threads
+
+_default_threads()
 from ._storage import UntypedStorage, TypedStorage
 from .serialization import save, load
 

@@ -8,9 +8,11 @@ from . import random
 from . import linalg
 from . import conv, pool
 from . import join, pad
+from . import activation, loss, normalization
+from . import dropout, embedding, resample
 
-FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join,
-            pad)
+FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join, pad,
+            activation, normalization, resample)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
