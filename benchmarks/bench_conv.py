@@ -1,13 +1,15 @@
 """Convolution and pooling layers timed in Ember and PyTorch in one run.
 
-    python benchmarks/bench_conv.py [--threads N] [--repeat 10] [--only cifar,resnet]
+    python benchmarks/bench_conv.py [--threads N] [--repeat 10] [--only cifar,resnet] [--clock wall|cpu]
 
 Shapes: the seed CIFAR-10 CNN (batch 64: 3x32x32 -> conv5x5 pad 2 32ch -> maxpool 2 -> conv5x5
 32ch -> maxpool 2 -> conv5x5 64ch -> maxpool 2) and the 3x3 convolutions (and 1x1 stride-2
 shortcuts) of a CIFAR ResNet-18 at batch 32. For each layer: forward without grad, and forward +
 backward (weight and bias gradients always; the input gradient except for a network's first
 layer, whose input needs none). Ember and PyTorch alternate so machine noise hits both alike;
-the table shows median ms and the ratio Ember / PyTorch.
+the table shows median ms and the ratio Ember / PyTorch. ``--clock cpu`` times the process's CPU
+time instead of wall time: with ``--threads 1`` it is the measurement least disturbed by other
+work running on the machine.
 """
 import argparse
 import os
@@ -21,7 +23,8 @@ def _parse():
     p.add_argument('--threads', type=int, default=None, help='threads for BLAS and PyTorch (default: BLAS default)')
     p.add_argument('--repeat', type=int, default=10, help='timed repetitions per library (default 10)')
     p.add_argument('--warmup', type=int, default=2)
-    p.add_argument('--only', default=None, help='comma-separated groups: cifar, resnet, net')
+    p.add_argument('--only', default=None, help='comma-separated groups: cifar, resnet')
+    p.add_argument('--clock', choices=('wall', 'cpu'), default='wall', help='wall time or process CPU time')
     return p.parse_args()
 
 
@@ -93,7 +96,7 @@ def _setup(lib, kind, shape, prm, input_grad, seed=0):
     return fwd, fwd_bwd
 
 
-def _time(fns, repeat, warmup):
+def _time(fns, repeat, warmup, clock):
     import numpy as np
     for f in fns.values():
         for _ in range(warmup):
@@ -101,9 +104,9 @@ def _time(fns, repeat, warmup):
     times = {k: [] for k in fns}
     for _ in range(repeat):
         for k, f in fns.items():
-            t = time.perf_counter()
+            t = clock()
             f()
-            times[k].append((time.perf_counter() - t) * 1e3)
+            times[k].append((clock() - t) * 1e3)
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
@@ -119,9 +122,9 @@ def main():
     threads = args.threads or os.cpu_count()
     torch.set_num_threads(threads)
     groups = args.only.split(',') if args.only else ['cifar', 'resnet']
-    print(f'threads: {threads} (torch {torch.get_num_threads()}); repeat {args.repeat}; median ms')
+    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
+    print(f'threads: {threads} (torch {torch.get_num_threads()}); repeat {args.repeat}; median {args.clock} ms')
     print(f'{"layer":28} {"fwd ember":>10} {"torch":>8} {"ratio":>6}   {"f+b ember":>10} {"torch":>8} {"ratio":>6}')
-    totals = {}
     for group, layers in _layers().items():
         if group not in groups:
             continue
@@ -130,12 +133,11 @@ def main():
         for name, kind, shape, prm, input_grad in layers:
             e_f, e_fb = _setup(ember, kind, shape, prm, input_grad)
             t_f, t_fb = _setup(torch, kind, shape, prm, input_grad)
-            m = _time({'ef': e_f, 'tf': t_f, 'efb': e_fb, 'tfb': t_fb}, args.repeat, args.warmup)
+            m = _time({'ef': e_f, 'tf': t_f, 'efb': e_fb, 'tfb': t_fb}, args.repeat, args.warmup, clock)
             print(f'{name:28} {m["ef"]:10.2f} {m["tf"]:8.2f} {m["ef"] / m["tf"]:6.2f}   '
                   f'{m["efb"]:10.2f} {m["tfb"]:8.2f} {m["efb"] / m["tfb"]:6.2f}')
             for i, key in enumerate(('ef', 'tf', 'efb', 'tfb')):
                 tot[i] += m[key]
-        totals[group] = tot
         print(f'{"total " + group:28} {tot[0]:10.2f} {tot[1]:8.2f} {tot[0] / tot[1]:6.2f}   '
               f'{tot[2]:10.2f} {tot[3]:8.2f} {tot[2] / tot[3]:6.2f}')
 

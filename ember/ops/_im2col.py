@@ -16,9 +16,28 @@ A geometry is ``(stride, dilation, pads, groups)`` with per-dim tuples; ``pads``
 ``(low, high)`` pairs, so that asymmetric ``padding='same'`` needs no special case.
 """
 import itertools
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+# Scratch buffers reused across calls, one per purpose and thread. im2col buffers are often
+# tens of MB: allocations that size are fresh mmaps whose page faults cost as much as the copy.
+_SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 28
+
+
+def scratch(slot, shape, dtype):
+    """An uninitialised array from the reusable buffer ``slot``; never returned to callers of the kernels."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes > _SCRATCH_MAX:
+        return np.empty(shape, dtype)
+    buf = getattr(_SCRATCH, slot, None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = np.empty(max(nbytes, 1 << 16), np.uint8)
+        setattr(_SCRATCH, slot, buf)
+    return buf[:nbytes].view(dtype).reshape(shape)
 
 
 def out_size(size, k, s, d, lo, hi):
@@ -59,9 +78,9 @@ def window_view(xp, k, s, d, out, channel_major=True):
 
 
 def im2col(x, k, s, d, pads, out):
-    """Receptive fields of ``x`` (N, C, *S) as a contiguous ``(C, *k, N, *out)`` array."""
+    """Receptive fields of ``x`` (N, C, *S) as a contiguous ``(C, *k, N, *out)`` scratch array."""
     v = window_view(pad_array(x, pads), k, s, d, out)
-    cols = np.empty(v.shape, x.dtype)
+    cols = scratch('cols', v.shape, x.dtype)
     np.copyto(cols, v)
     return cols
 
@@ -90,12 +109,12 @@ def col2im(cols, in_spatial, k, s, d, lo, batch_major=False):
     return buf[(slice(None), slice(None)) + tuple(slice(l, l + i) for l, i in zip(lo, in_spatial))]
 
 
-def _outer_swap(a, lead, second):
-    """Contiguous ``(second, lead, rest)`` copy of ``a`` viewed as ``(lead, second, rest)``."""
+def _outer_swap(a, lead, second, slot):
+    """Contiguous ``(second, lead, rest)`` copy of ``a`` viewed as ``(lead, second, rest)``, in scratch ``slot``."""
     a = a.reshape(lead, second, -1)
-    if lead == 1 or second == 1:
-        return np.ascontiguousarray(a.reshape(second, lead, -1))
-    r = np.empty((second, lead, a.shape[2]), a.dtype)
+    if (lead == 1 or second == 1) and a.flags.c_contiguous:
+        return a.reshape(second, lead, -1)
+    r = scratch(slot, (second, lead, a.shape[2]), a.dtype)
     np.copyto(r, a.transpose(1, 0, 2))
     return r
 
@@ -119,11 +138,16 @@ def conv_forward(x, w, b, geo):
         np.matmul(w.reshape(o, c), x.reshape(n, c, p), out=res.reshape(n, o, p))
     else:
         cols = im2col(x, k, s, d, pads, out).reshape(groups, -1, n * p)
-        y = np.matmul(w.reshape(groups, o // groups, -1), cols)
-        if n == 1:
-            res.reshape(o, p)[...] = y.reshape(o, p)
-        else:
-            np.copyto(res.reshape(n, o, p), y.reshape(o, n, p).transpose(1, 0, 2))
+        wm = w.reshape(groups, o // groups, -1)
+        if n > 1:
+            y = np.matmul(wm, cols, out=scratch('gemm', (groups, o // groups, n * p), x.dtype))
+            y = y.reshape(o, n, p).transpose(1, 0, 2)
+            if b is None:
+                np.copyto(res.reshape(n, o, p), y)
+            else:  # the bias rides along with the layout swap
+                np.add(y, b.reshape(o, 1), out=res.reshape(n, o, p))
+            return res
+        np.matmul(wm, cols, out=res.reshape(groups, o // groups, p))
     if b is not None:
         res += b.reshape((o,) + (1,) * len(out))
     return res
@@ -150,8 +174,9 @@ def conv_input_grad(gy, w, geo, in_spatial):
         fpads = tuple((dd * (kk - 1) - lo, i - m + lo) for dd, kk, (lo, _), i, m in zip(d, k, pads, in_spatial, out))
         return conv_forward(gy, wf, None, ((1,) * len(k), d, fpads, groups))
     p = int(np.prod(out))
-    gyt = _outer_swap(gy, n, o).reshape(groups, o // groups, n * p)
-    cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), gyt)
+    gyt = _outer_swap(gy, n, o, 'swap').reshape(groups, o // groups, n * p)
+    cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), gyt,
+                     out=scratch('cols', (groups, c // groups * int(np.prod(k)), n * p), gy.dtype))
     cols = cols.reshape((c,) + k + (n,) + out)
     return np.ascontiguousarray(col2im(cols, in_spatial, k, s, d, [lo for lo, _ in pads]))
 
@@ -167,9 +192,11 @@ def conv_weight_grad(x, gy, wshape, geo):
         return np.zeros(wshape, x.dtype)
     c = x.shape[1]
     if groups == 1 and all(kk == 1 for kk in k) and all(st == 1 for st in s) and not any(lo or hi for lo, hi in pads):
-        xt = _outer_swap(x, n, c).reshape(c, n * p)
+        xt = _outer_swap(x, n, c, 'cols').reshape(c, n * p)
     else:
         xt = im2col(x, k, s, d, pads, out).reshape(groups, -1, n * p)
-    gyt = _outer_swap(gy, n, o).reshape(groups, o // groups, n * p)
-    gw = np.matmul(gyt, xt.reshape(groups, -1, n * p).swapaxes(1, 2))
-    return gw.reshape(wshape)
+    gyt = _outer_swap(gy, n, o, 'swap').reshape(groups, o // groups, n * p)
+    # cols @ gy^T rather than gy @ cols^T: the same product, but multithreaded OpenBLAS handles this
+    # long-reduction shape far better that way round (10x and more on a loaded machine).
+    gwt = np.matmul(xt.reshape(groups, -1, n * p), gyt.swapaxes(1, 2))
+    return np.ascontiguousarray(gwt.swapaxes(1, 2)).reshape(wshape)

@@ -371,7 +371,7 @@ def _block_shape(shape, k, out):
 def _window_sum(a, k, s, pads, out):
     """Sum over each window of ``a`` (zero padding), in ``a``'s dtype."""
     d = (1,) * len(k)
-    if math.prod(k) > 16 and _blockwise(k, s, pads, d, a.shape[2:], out):
+    if math.prod(k) >= 16 and _blockwise(k, s, pads, d, a.shape[2:], out):
         crop = a[(slice(None), slice(None)) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
         return crop.reshape(_block_shape(a.shape, k, out)).sum(axis=_block_axes(len(k)), dtype=a.dtype)
     xp = pad_array(a, pads)
@@ -386,7 +386,7 @@ def _window_spread(g, shape, k, s, pads):
     """Adjoint of ``_window_sum``: every input position gets the sum of ``g`` over windows covering it."""
     out = g.shape[2:]
     d = (1,) * len(k)
-    if math.prod(k) > 16 and _blockwise(k, s, pads, d, shape[2:], out):
+    if math.prod(k) >= 16 and _blockwise(k, s, pads, d, shape[2:], out):
         r = np.zeros(shape, g.dtype)
         blocks = r[(slice(None), slice(None)) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
         bshape = _block_shape(shape, k, out)
