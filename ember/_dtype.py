@@ -24,7 +24,14 @@ class dtype:
         return False
 
     def to_real(self):
+        """The real counterpart: the dtype itself (Ember has no complex dtypes)."""
         return self
+
+    def to_complex(self):
+        """PyTorch's complex counterpart; Ember has no complex dtypes, so this raises."""
+        if not self.is_floating_point:
+            raise RuntimeError(f'Unknown Complex ScalarType for {_LEGACY_SCALAR_NAMES[self.name]}')
+        raise NotImplementedError(f'{self!r}.to_complex(): complex dtypes are not supported by Ember')
 
     def __repr__(self):
         return 'ember.' + self.name
@@ -82,6 +89,8 @@ def to_dtype(d):
     """Accept an Ember dtype, a NumPy dtype, a Python type or a name and return the Ember dtype."""
     if type(d) is dtype:
         return d
+    if d is complex or (isinstance(d, str) and 'complex' in d):
+        raise TypeError('complex dtypes are not supported by Ember')
     if d in _BY_PY:
         return _BY_PY[d] if d is not float else _default[0]
     if isinstance(d, str):
@@ -142,3 +151,140 @@ def result_type(a_dtype, a_ndim, b_dtype, b_ndim):
     if b_dtype._category > a_dtype._category:
         return b_dtype
     return a_dtype
+
+
+# PyTorch's ScalarType names (used in its error messages).
+_LEGACY_SCALAR_NAMES = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short', 'int32': 'Int',
+                        'int64': 'Long', 'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}
+
+
+def _combine_categories(higher, lower):
+    # PyTorch's rule for merging a higher-priority result (dimensioned tensors) with a lower one
+    # (0-d tensors, then Python scalars): the lower one only counts when of a higher category.
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point:
+        return promote_types(higher, lower)
+    return higher
+
+
+def tensor_result_type(tensor1, tensor2):
+    """``ember.result_type``: the dtype of an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or
+    Python numbers), by PyTorch's promotion rules."""
+    groups = [None, None, None]  # dimensioned tensors, 0-d tensors, Python scalars
+    for x in (tensor1, tensor2):
+        arr = getattr(x, '_data', None)
+        if arr is not None:
+            d, g = _BY_NP[arr.dtype], 0 if arr.ndim else 1
+        elif isinstance(x, (bool, np.bool_)):
+            d, g = bool_, 2
+        elif isinstance(x, (int, np.integer)):
+            d, g = int64, 2
+        elif isinstance(x, (float, np.floating)):
+            d, g = _default[0], 2
+        elif isinstance(x, complex):
+            raise TypeError('complex numbers are not supported by Ember')
+        else:
+            raise TypeError(f'result_type(): argument must be a Tensor or a Number, not {type(x).__name__}')
+        groups[g] = d if groups[g] is None else promote_types(groups[g], d)
+    return _combine_categories(groups[0], _combine_categories(groups[1], groups[2]))
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's casting rules allow ``from_`` -> ``to`` in an in-place op: not float to
+    integer, and nothing but bool to bool."""
+    from_, to = to_dtype(from_), to_dtype(to)
+    if from_.is_floating_point and not to.is_floating_point and to is not bool_:
+        return False
+    return not (from_ is not bool_ and to is bool_)
+
+
+class finfo:
+    """Machine limits of a floating dtype (``ember.finfo(ember.float32).eps``), as ``torch.finfo``."""
+
+    def __init__(self, type=None):
+        d = _default[0] if type is None else to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        fi = np.finfo(d.np)
+        self.bits = fi.bits
+        self.eps = float(fi.eps)
+        self.max = float(fi.max)
+        self.min = float(fi.min)
+        self.tiny = self.smallest_normal = float(fi.smallest_normal)
+        self.resolution = float(fi.resolution)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f'finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, '
+                f'smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})')
+
+
+class iinfo:
+    """Limits of an integer dtype (``ember.iinfo(ember.int32).max``), as ``torch.iinfo``."""
+
+    def __init__(self, type):
+        d = to_dtype(type)
+        if d is bool_:
+            raise TypeError(f'{d!r} is not supported by torch.iinfo')
+        if d.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
+        ii = np.iinfo(d.np)
+        self.bits = ii.bits
+        self.min = int(ii.min)
+        self.max = int(ii.max)
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f'iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})'
+
+
+class layout:
+    """A tensor memory layout; Ember tensors are always ``ember.strided``."""
+
+    __slots__ = ('name',)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return 'ember.' + self.name
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout('strided')
+sparse_coo = layout('sparse_coo')
+
+
+class memory_format:
+    """A requested memory format (``ember.contiguous_format``, ``ember.preserve_format``, ...)."""
+
+    __slots__ = ('name',)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return 'ember.' + self.name
+
+    def __reduce__(self):
+        return self.name
+
+
+contiguous_format = memory_format('contiguous_format')
+preserve_format = memory_format('preserve_format')
+channels_last = memory_format('channels_last')
+channels_last_3d = memory_format('channels_last_3d')
+
+
+def check_layout(value):
+    """Validate a ``layout=`` argument: only strided tensors exist in Ember."""
+    if value is None or value is strided or value == 'strided':
+        return
+    raise NotImplementedError(f'layout={value!r} is not supported: Ember tensors are always strided')

@@ -530,36 +530,37 @@ def _permutation(gen, n):
     if n >= 0xFFFFFFFF // 20:
         # PyTorch switches to an inside-out shuffle with 64-bit draws here.
         return np.random.Generator(np.random.PCG64(gen._raw64(4))).permutation(n)
-    steps = np.arange(n - 1, dtype=np.int64)
-    target = steps + (gen._raw32(n - 1) % (n - steps).astype(_U64)).astype(np.int64)
-    order = np.lexsort((steps, target))
-    tgt_sorted = target[order]
-    same = np.empty(n - 1, bool)
-    same[0] = False
-    same[1:] = tgt_sorted[1:] == tgt_sorted[:-1]
-    prev_same = np.full(n - 1, -1, np.int64)
-    prev_same[order[1:][same[1:]]] = order[:-1][same[1:]]
-    # last_before[t]: the last step k < t with target t (steps k <= t only can target t).
-    last_before = np.full(n, -1, np.int64)
+    idx = np.int32 if n < 1 << 31 else np.int64
+    steps = np.arange(n - 1, dtype=idx)
+    target = steps + (gen._raw32(n - 1) % (n - steps).astype(_U64)).astype(idx)
+    # Steps ordered by target, then by step: one sort of the combined key (faster than argsort).
+    key = np.sort(target.astype(np.int64) * n + steps)
+    order = (key % n).astype(idx)
+    tgt_sorted = key // n
+    same = tgt_sorted[1:] == tgt_sorted[:-1]
+    # prev_same[i]: the previous step with step i's target (or -1).
+    prev_same = np.full(n - 1, -1, idx)
+    prev_same[order[1:][same]] = order[:-1][same]
+    # last_before[t]: the last step k < t targeting position t (only steps k <= t can).
     group_end = np.ones(n - 1, bool)
-    group_end[:-1] = ~same[1:]
+    group_end[:-1] = ~same
     ends = order[group_end]
     pos = target[ends]
-    last = np.where(ends == pos, prev_same[ends], ends)
-    last_before[pos] = last
-    # held[t] = held[last_before[t]] (or t): follow the chains to their roots.
-    ptr = np.where(last_before >= 0, last_before, np.arange(n))
-    while True:
-        nxt = ptr[ptr]
-        if np.array_equal(nxt, ptr):
-            break
-        ptr = nxt
-    held = ptr
+    last_before = np.full(n, -1, idx)
+    last_before[pos] = np.where(ends == pos, prev_same[ends], ends)
+    # held[t] = held[last_before[t]], or t at the end of a chain: pointer jumping over the
+    # positions whose chain is not resolved yet.
+    held = np.where(last_before >= 0, last_before, np.arange(n, dtype=idx))
+    active = np.flatnonzero(last_before >= 0)
+    while active.size:
+        nxt = held[held[active]]
+        moved = nxt != held[active]
+        held[active] = nxt
+        active = active[moved]
     out = np.empty(n, np.int64)
-    src = prev_same
-    out[:-1] = np.where(src >= 0, held[np.maximum(src, 0)], target)
-    fix = (src < 0) & (target == steps)
-    out[:-1][fix] = held[steps[fix]]
+    out[:-1] = np.where(prev_same >= 0, held[np.maximum(prev_same, 0)], target)
+    own = (prev_same < 0) & (target == steps)
+    out[:-1][own] = held[steps[own]]
     out[-1] = held[n - 1]
     return out
 
@@ -634,18 +635,29 @@ def _zero_grads_node(name):
                                 '__doc__': 'Sampling is not reparameterised: the gradient is zero.'})
 
 
+def _like(input, dtype, device, layout, requires_grad, memory_format):
+    from ._creation import empty_like
+    return empty_like(input, dtype=dtype, device=device, layout=layout, requires_grad=requires_grad,
+                      memory_format=memory_format)
+
+
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None):
-    """``rand`` shaped like ``input`` (its dtype unless given)."""
-    return rand(*input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
-                device=device, requires_grad=requires_grad)
+    """``rand`` shaped like ``input`` (its dtype and, for dense inputs, its memory layout)."""
+    t = _like(input, dtype, device, layout, False, memory_format)
+    _check_float(t, 'check_uniform_bounds')
+    _fill(t, _uniform(_gen(generator), t._data.size, t._data.dtype, 0.0, 1.0))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None):
-    """``randn`` shaped like ``input`` (its dtype unless given)."""
-    return randn(*input.shape, generator=generator, dtype=input.dtype if dtype is None else dtype,
-                 device=device, requires_grad=requires_grad)
+    """``randn`` shaped like ``input`` (its dtype and, for dense inputs, its memory layout)."""
+    t = _like(input, dtype, device, layout, False, memory_format)
+    _check_float(t, 'normal_kernel_cpu')
+    arr = t._data
+    _fill(t, _normal(_gen(generator), arr.size, arr.dtype, 0.0, 1.0, arr.flags.c_contiguous))
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
@@ -653,8 +665,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     """``randint`` shaped like ``input`` (its dtype unless given); ``randint_like(x, high)`` too."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator,
-                   dtype=input.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+    t = _like(input, dtype, device, layout, False, memory_format)
+    from .ops.random import random_
+    random_(t, low, high, generator=generator)
+    t._vc[0] = 0
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):

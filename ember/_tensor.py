@@ -12,11 +12,12 @@ so each op is defined once and shared by ``ember.op``, ``Tensor.op`` and ``nn.fu
 import numpy as np
 
 from . import _dtype
-from ._device import cpu as _cpu, device as _device_cls
+from ._device import cpu as _cpu
 from ._size import Size
-from .autograd.grad_mode import _grad_enabled
+from .autograd.grad_mode import _enabled
 
 _ndarray = np.ndarray
+_new_size = tuple.__new__  # shapes of arrays are already tuples of ints: skip Size's checks
 
 
 class Tensor:
@@ -26,15 +27,20 @@ class Tensor:
                  '_hooks', '_grad_acc', '_retains_grad', '__dict__', '__weakref__')
 
     def __new__(cls, *args, device=None):
-        """Legacy constructor: ``Tensor(2, 3)`` (uninitialised float) or ``Tensor(data)``."""
+        """Legacy constructor: ``Tensor(2, 3)`` or ``Tensor(Size)`` (uninitialised, default dtype),
+        ``Tensor(data)`` (a sequence or ndarray, converted to the default dtype), ``Tensor(tensor)``
+        (that tensor itself)."""
         from ._creation import tensor, empty
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             data = args[0]
             if isinstance(data, Tensor):
                 return data
-            t = tensor(data, dtype=_dtype.get_default_dtype())
+            if not isinstance(data, (list, tuple, range, np.ndarray)):
+                raise TypeError(f'new(): data must be a sequence (got {type(data).__name__})')
+            t = tensor(data, dtype=_dtype.get_default_dtype(), device=device)
         else:
-            t = empty(*args, dtype=_dtype.get_default_dtype())
+            t = empty(*args, dtype=_dtype.get_default_dtype(), device=device) if args else \
+                empty(0, dtype=_dtype.get_default_dtype(), device=device)
         if cls is not Tensor:
             t = t.as_subclass(cls)
         return t
@@ -50,12 +56,12 @@ class Tensor:
     # ---- metadata -------------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _new_size(Size, self._data.shape)
 
     def size(self, dim=None):
         """``Size`` of the tensor, or the length of dimension ``dim``."""
         if dim is None:
-            return Size(self._data.shape)
+            return _new_size(Size, self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -76,7 +82,21 @@ class Tensor:
 
     @property
     def layout(self):
-        return 'strided'
+        return _dtype.strided
+
+    def get_device(self):
+        """The device ordinal: -1 for CPU tensors."""
+        return -1
+
+    @property
+    def nbytes(self):
+        """Bytes taken by the elements (``numel() * element_size()``)."""
+        return self._data.size * self._data.itemsize
+
+    @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self._data.itemsize
 
     @property
     def ndim(self):
@@ -161,7 +181,8 @@ class Tensor:
                                'computed variable in a subgraph that doesn\'t require differentiation use '
                                'var_no_grad = var.detach().')
         if requires_grad and self._data.dtype.kind not in 'fc':
-            raise RuntimeError('only Tensors of floating point dtype can require gradients')
+            raise RuntimeError('only Tensors of floating point and complex dtype can require gradients '
+                               f'(got {self.dtype})')
         self._requires_grad = requires_grad
         return self
 
@@ -171,16 +192,7 @@ class Tensor:
 
     @property
     def grad(self):
-        """The gradient accumulated by backward (leaves, and non-leaves after ``retain_grad()``)."""
-        g = self._grad
-        if g is None and self.grad_fn is not None and not self._retains_grad:
-            import warnings
-            warnings.warn('The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad '
-                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-                          'field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. '
-                          'If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor '
-                          'instead.', stacklevel=2)
-        return g
+        return self._grad
 
     @grad.setter
     def grad(self, value):
@@ -204,51 +216,36 @@ class Tensor:
     def output_nr(self):
         return self._output_nr
 
+    @property
     def is_inference(self):
-        """False: Ember makes no inference tensors (``inference_mode`` results are plain tensors)."""
         return False
 
     def retain_grad(self):
-        """Populate ``.grad`` of this non-leaf tensor during backward (a no-op for leaves).
-
-        Implemented as a pre-hook on ``grad_fn`` for this tensor's output that holds the
-        tensor weakly; it runs after the tensor's own hooks.
-        """
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        fn = self.grad_fn
-        if fn is None or self._retains_grad:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
-        from .autograd.graph import retain_grad_hook
-        fn._hook_table().retains[self._output_nr] = retain_grad_hook(self)
         self._retains_grad = True
 
     @property
     def retains_grad(self):
-        """True for a non-leaf tensor on which ``retain_grad()`` was called."""
         return self._retains_grad
 
     def register_hook(self, hook):
-        """``hook(grad) -> Tensor or None`` runs each time this tensor's gradient is computed;
-        a returned tensor replaces the gradient. Leaf hooks run before ``.grad`` is accumulated.
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed.
 
         Returns a handle with ``remove()``.
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import _add_hook, register_tensor_hooks, tensor_hooks_registered
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = {}
-        elif self._hooks is None or not tensor_hooks_registered(self):
+        from .autograd.graph import _add_hook
+        if self._hooks is None:
             self._hooks = {}
-            register_tensor_hooks(self, self._hooks)
         return _add_hook(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(tensor)`` runs after the gradient has been accumulated into this leaf's ``.grad``."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
         from .autograd.graph import _add_hook
@@ -267,11 +264,10 @@ class Tensor:
         return t
 
     def detach_(self):
-        """Detach this tensor from the graph in place: it becomes a leaf that does not require grad."""
-        if self._base is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        """Detach this tensor from the graph in place; it becomes a leaf."""
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError('Can\'t detach views in-place. Use detach() instead.')
         self.grad_fn = None
-        self._output_nr = 0
         self._requires_grad = False
         return self
 
@@ -283,7 +279,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f'Variable data has to be a tensor, but got {type(value).__name__}')
+            raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
         self._data = value._data
 
     # ---- conversion ---------------------------------------------------------------------------
@@ -294,6 +290,7 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The values as nested Python lists (a Python number for a 0-d tensor)."""
         return self._data.tolist()
 
     def numpy(self, *, force=False):
@@ -317,7 +314,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f'Boolean value of Tensor with more than one value is ambiguous')
+            what = 'no values' if self._data.size == 0 else 'more than one value'
+            raise RuntimeError(f'Boolean value of Tensor with {what} is ambiguous')
         return bool(self._data.reshape(()))
 
     def __index__(self):
@@ -330,7 +328,7 @@ class Tensor:
 
     def _scalar(self, what):
         if self._data.size != 1:
-            raise RuntimeError(f'a Tensor with {self._data.size} elements cannot be converted to Scalar')
+            raise ValueError('only one element tensors can be converted to Python scalars')
         return self._data.reshape(())
 
     def __len__(self):
@@ -350,12 +348,17 @@ class Tensor:
         return iter(self.flip(0).unbind(0))
 
     def __contains__(self, element):
+        if not isinstance(element, (Tensor, bool, int, float, np.generic)):
+            raise RuntimeError(f'Tensor.__contains__ only supports Tensor or scalar, but you passed in a '
+                               f'{type(element)}.')
         return bool((self == element).any())
 
     def __format__(self, spec):
         if self._data.ndim == 0 and spec:
             return self.item().__format__(spec)
-        return object.__format__(self, spec)
+        if spec:
+            raise TypeError('unsupported format string passed to Tensor.__format__')
+        return str(self)
 
     def __repr__(self, *, tensor_contents=None):
         from ._printing import tensor_repr
@@ -390,11 +393,17 @@ class Tensor:
         from .cuda import _lazy_init
         _lazy_init()
 
-    def type(self, dtype=None, non_blocking=False):
-        """With no argument, the legacy type name (``'torch.FloatTensor'``); else a cast."""
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, the legacy type name (``'torch.FloatTensor'``); with a dtype or a legacy
+        name (``'torch.DoubleTensor'``), a cast."""
         if dtype is None:
             return _LEGACY_NAMES[self._data.dtype]
-        if isinstance(dtype, str) and dtype in _LEGACY_BY_NAME:
+        if isinstance(dtype, str):
+            if dtype not in _LEGACY_BY_NAME:
+                if '.cuda.' in dtype:
+                    from .cuda import _lazy_init
+                    _lazy_init()
+                raise ValueError(f"invalid type: '{dtype}'")
             dtype = _LEGACY_BY_NAME[dtype]
         return self.to(dtype)
 
@@ -447,15 +456,12 @@ def _accumulate_into_leaf(t, grad):
     shared with other leaves or with the caller) and later ones are added in place. With
     create_graph the sum is recorded so that ``.grad`` keeps its own history.
     """
-    record = _grad_enabled()
     if grad._data.dtype != t._data.dtype:
-        grad = grad.to(t.dtype) if record else _wrap(grad._data.astype(t._data.dtype))
+        grad = _wrap(grad._data.astype(t._data.dtype))
     if grad._data.shape != t._data.shape:
         grad = grad.sum_to_size(t._data.shape)
-    if record:
-        # create_graph: .grad gets its own differentiable copy (never an alias of a gradient
-        # that other leaves may also receive) and later gradients are added out of place.
-        t._grad = grad.clone() if t._grad is None else t._grad + grad
+    if _enabled[0]:
+        t._grad = grad if t._grad is None else t._grad + grad
     elif t._grad is None:
         t._grad = _wrap(np.array(grad._data, copy=True, order='C'))
     else:

@@ -1,4 +1,8 @@
-"""``ember.cuda``: answers for code that probes for a GPU. Ember has no CUDA backend yet."""
+"""``ember.cuda``: answers for code that probes for a GPU. Ember has no CUDA backend.
+
+Probing (``is_available``, ``device_count``) and seeding work as on a PyTorch build without
+CUDA; anything that needs a device raises PyTorch's ``AssertionError``.
+"""
 
 
 def is_available():
@@ -7,6 +11,7 @@ def is_available():
 
 
 def device_count():
+    """0: no CUDA devices."""
     return 0
 
 
@@ -21,8 +26,19 @@ def manual_seed(seed):
 manual_seed_all = manual_seed
 
 
+def seed():
+    """Ignored without a GPU, as in PyTorch."""
+
+
+seed_all = seed
+
+
 def synchronize(device=None):
-    """Nothing to wait for without a GPU."""
+    _lazy_init()
+
+
+def empty_cache():
+    """Nothing is cached without a GPU."""
 
 
 def _lazy_init():
@@ -36,4 +52,12 @@ def current_device():
 
 
 def get_device_name(device=None):
+    _lazy_init()
+
+
+def get_device_properties(device=None):
+    _lazy_init()
+
+
+def set_device(device):
     _lazy_init()
