@@ -14,7 +14,7 @@ import numpy as np
 from . import _dtype
 from ._device import cpu as _cpu
 from ._size import Size
-from .autograd.grad_mode import _enabled
+from .autograd.grad_mode import _grad_enabled
 
 _ndarray = np.ndarray
 _new_size = tuple.__new__  # shapes of arrays are already tuples of ints: skip Size's checks
@@ -181,8 +181,7 @@ class Tensor:
                                'computed variable in a subgraph that doesn\'t require differentiation use '
                                'var_no_grad = var.detach().')
         if requires_grad and self._data.dtype.kind not in 'fc':
-            raise RuntimeError('only Tensors of floating point and complex dtype can require gradients '
-                               f'(got {self.dtype})')
+            raise RuntimeError('only Tensors of floating point dtype can require gradients')
         self._requires_grad = requires_grad
         return self
 
@@ -192,7 +191,16 @@ class Tensor:
 
     @property
     def grad(self):
-        return self._grad
+        """The gradient accumulated by backward (leaves, and non-leaves after ``retain_grad()``)."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn('The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad '
+                          "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+                          'field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. '
+                          'If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor '
+                          'instead.', stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):
@@ -216,36 +224,51 @@ class Tensor:
     def output_nr(self):
         return self._output_nr
 
-    @property
     def is_inference(self):
+        """False: Ember makes no inference tensors (``inference_mode`` results are plain tensors)."""
         return False
 
     def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if self.grad_fn is None:
-            if not self._requires_grad:
-                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        """Populate ``.grad`` of this non-leaf tensor during backward (a no-op for leaves).
+
+        Implemented as a pre-hook on ``grad_fn`` for this tensor's output that holds the
+        tensor weakly; it runs after the tensor's own hooks.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        fn = self.grad_fn
+        if fn is None or self._retains_grad:
             return
+        from .autograd.graph import retain_grad_hook
+        fn._hook_table().retains[self._output_nr] = retain_grad_hook(self)
         self._retains_grad = True
 
     @property
     def retains_grad(self):
+        """True for a non-leaf tensor on which ``retain_grad()`` was called."""
         return self._retains_grad
 
     def register_hook(self, hook):
-        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed.
+        """``hook(grad) -> Tensor or None`` runs each time this tensor's gradient is computed;
+        a returned tensor replaces the gradient. Leaf hooks run before ``.grad`` is accumulated.
 
         Returns a handle with ``remove()``.
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import _add_hook
-        if self._hooks is None:
+        from .autograd.graph import _add_hook, register_tensor_hooks, tensor_hooks_registered
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+        elif self._hooks is None or not tensor_hooks_registered(self):
             self._hooks = {}
+            register_tensor_hooks(self, self._hooks)
         return _add_hook(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(tensor)`` runs after the gradient has been accumulated into this leaf's ``.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
         from .autograd.graph import _add_hook
@@ -264,10 +287,11 @@ class Tensor:
         return t
 
     def detach_(self):
-        """Detach this tensor from the graph in place; it becomes a leaf."""
-        if self._base is not None and self._base._requires_grad:
-            raise RuntimeError('Can\'t detach views in-place. Use detach() instead.')
+        """Detach this tensor from the graph in place: it becomes a leaf that does not require grad."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
+        self._output_nr = 0
         self._requires_grad = False
         return self
 
@@ -279,7 +303,7 @@ class Tensor:
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f'data must be a Tensor, got {type(value).__name__}')
+            raise TypeError(f'Variable data has to be a tensor, but got {type(value).__name__}')
         self._data = value._data
 
     # ---- conversion ---------------------------------------------------------------------------
@@ -456,12 +480,15 @@ def _accumulate_into_leaf(t, grad):
     shared with other leaves or with the caller) and later ones are added in place. With
     create_graph the sum is recorded so that ``.grad`` keeps its own history.
     """
+    record = _grad_enabled()
     if grad._data.dtype != t._data.dtype:
-        grad = _wrap(grad._data.astype(t._data.dtype))
+        grad = grad.to(t.dtype) if record else _wrap(grad._data.astype(t._data.dtype))
     if grad._data.shape != t._data.shape:
         grad = grad.sum_to_size(t._data.shape)
-    if _enabled[0]:
-        t._grad = grad if t._grad is None else t._grad + grad
+    if record:
+        # create_graph: .grad gets its own differentiable copy (never an alias of a gradient
+        # that other leaves may also receive) and later gradients are added out of place.
+        t._grad = grad.clone() if t._grad is None else t._grad + grad
     elif t._grad is None:
         t._grad = _wrap(np.array(grad._data, copy=True, order='C'))
     else:
