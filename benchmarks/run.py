@@ -7,7 +7,6 @@ PyTorch so that machine noise hits both alike. The ratio is Ember's median over 
 """
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 
 def _parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--threads', type=int, default=None, help='threads for BLAS and PyTorch (default: theirs)')
+    p.add_argument('--threads', type=int, default=None, help='threads for Ember (BLAS) and PyTorch (default 1)')
     p.add_argument('--repeat', type=int, default=20, help='timed repetitions per library (default 20)')
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--only', default=None, help='comma-separated workload names')
@@ -32,9 +31,6 @@ def _rss_mib():
 
 def main():
     args = _parse()
-    if args.threads is not None:
-        for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
-            os.environ[var] = str(args.threads)
     sys.path.insert(0, str(Path(__file__).parent))
     import numpy as np
     import torch
@@ -42,12 +38,12 @@ def main():
     import ember
     from workloads import WORKLOADS
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    threads = args.threads if args.threads is not None else 1
+    torch.set_num_threads(threads)
+    ember.set_num_threads(threads)
     names = args.only.split(',') if args.only else list(WORKLOADS)
     results = []
-    print(f'threads: torch {torch.get_num_threads()}, BLAS {os.environ.get("OPENBLAS_NUM_THREADS", "default")}; '
-          f'repeat {args.repeat}')
+    print(f'threads: torch {torch.get_num_threads()}, ember {ember.get_num_threads()}; repeat {args.repeat}')
     print(f'{"workload":9} {"ember ms (min-max)":>26} {"torch ms (min-max)":>26} {"ratio":>7}')
     for name in names:
         desc, setup = WORKLOADS[name]
