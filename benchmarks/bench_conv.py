@@ -20,7 +20,8 @@ from pathlib import Path
 
 def _parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--threads', type=int, default=None, help='threads for BLAS and PyTorch (default: BLAS default)')
+    p.add_argument('--threads', type=int, default=None,
+                   help="threads for Ember's BLAS and PyTorch (default: Ember's default)")
     p.add_argument('--repeat', type=int, default=10, help='timed repetitions per library (default 10)')
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--only', default=None, help='comma-separated groups: cifar, resnet')
@@ -119,11 +120,13 @@ def main():
     import torch
 
     import ember
-    threads = args.threads or os.cpu_count()
+    if args.threads is not None and hasattr(ember, 'set_num_threads'):
+        ember.set_num_threads(args.threads)
+    threads = ember.get_num_threads() if hasattr(ember, 'get_num_threads') else (args.threads or os.cpu_count())
     torch.set_num_threads(threads)
     groups = args.only.split(',') if args.only else ['cifar', 'resnet']
     clock = time.process_time if args.clock == 'cpu' else time.perf_counter
-    print(f'threads: {threads} (torch {torch.get_num_threads()}); repeat {args.repeat}; median {args.clock} ms')
+    print(f'threads: ember {threads}, torch {torch.get_num_threads()}; repeat {args.repeat}; median {args.clock} ms')
     print(f'{"layer":28} {"fwd ember":>10} {"torch":>8} {"ratio":>6}   {"f+b ember":>10} {"torch":>8} {"ratio":>6}')
     for group, layers in _layers().items():
         if group not in groups:
