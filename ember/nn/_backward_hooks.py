@@ -6,7 +6,7 @@ then sees ``grad_input`` and calls the hooks with both. When no input needs a gr
 run from the output node with ``grad_input`` all None, as in PyTorch.
 """
 from .._tensor import Tensor, _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 
@@ -34,7 +34,7 @@ class BackwardHook:
     def _wrap(self, tensors_holder, callback):
         items = tensors_holder if isinstance(tensors_holder, tuple) else (tensors_holder,)
         idx = [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
-        if not idx or not _enabled[0]:
+        if not idx or not _grad_enabled():
             return tensors_holder, 0
         node = BackwardHookFunctionBackward(tuple(grad_edge(items[i]) for i in idx))
         node.callback = callback

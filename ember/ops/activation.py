@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import grad_edge
 from ._inplace import inplace_variant
 from ._node import SavedOutputNode
@@ -43,7 +43,7 @@ def _activation(name, kernel, formula, saves='x', node_name=None):
         if x.dtype.kind != 'f':
             raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(input)}\'')
         r = _wrap(kernel(x, *params))
-        if _enabled[0] and input._requires_grad:
+        if _grad_enabled() and input._requires_grad:
             node = node_cls((grad_edge(input),))
             node.params = params
             if 'x' in saves:

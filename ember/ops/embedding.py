@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 
@@ -64,7 +64,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
     out = _wrap(weight._data[idx])
-    if _enabled[0] and weight._requires_grad:
+    if _grad_enabled() and weight._requires_grad:
         node = EmbeddingBackward0((grad_edge(weight),))
         node.indices = idx.astype(np.int64, copy=False)
         node.num_weights = n

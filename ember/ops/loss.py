@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 _REDUCTIONS = ('none', 'mean', 'sum')
@@ -116,7 +116,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         denom = wt.sum(dtype=x.dtype)
         out = (losses.sum(dtype=x.dtype) / denom).astype(x.dtype)
     r = _wrap(np.asarray(out, x.dtype))
-    if _enabled[0] and input._requires_grad:
+    if _grad_enabled() and input._requires_grad:
         coef = np.zeros(x.shape, x.dtype)
         scale = -wt if denom is None else -wt / denom
         np.put_along_axis(coef, np.expand_dims(safe_t, 1), np.expand_dims(scale.astype(x.dtype), 1), 1)

@@ -9,7 +9,7 @@ so second derivatives are exact.
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 
@@ -18,7 +18,7 @@ class NativeNormBackward0(Node):
 
     def backward(self, g):
         (nx, _), (nw, _), (nb, _) = self.next_functions
-        if _enabled[0]:
+        if _grad_enabled():
             return self._double_differentiable(g)
         axes = self.axes
         xhat = self.xhat
@@ -73,7 +73,7 @@ def _normalize_affine(input, axes, eps, weight=None, bias=None, wshape=None):
     if bias is not None:
         y = y + bias._data.reshape(wshape)
     out = _wrap(y.astype(x.dtype, copy=False))
-    if _enabled[0] and (input._requires_grad or (weight is not None and weight._requires_grad) or
+    if _grad_enabled() and (input._requires_grad or (weight is not None and weight._requires_grad) or
                         (bias is not None and bias._requires_grad)):
         node = NativeNormBackward0((grad_edge(input), grad_edge(weight) if weight is not None else (None, 0),
                                     grad_edge(bias) if bias is not None else (None, 0)))
