@@ -129,6 +129,10 @@ def test_first_layer_skips_input_grad():
     e, _ = check(lambda lib, x, w, b: F(lib).conv2d(x.detach(), w, b, 1, 2), (2, 3, 8, 8), (4, 3, 5, 5), (4,),
                  **TOL)
     assert type(e.grad_fn).__name__ == 'ConvolutionBackward0'
+    # frozen weight and bias: only the input gradient
+    check(lambda lib, x, w, b: F(lib).conv2d(x, w.detach(), b.detach(), 2, 1), (2, 3, 8, 8), (4, 3, 3, 3), (4,),
+          **TOL)
+    check(lambda lib, x, w: F(lib).conv_transpose2d(x, w.detach(), None, 2, 1, 1), (2, 3, 5, 5), (3, 4, 3, 3), **TOL)
 
 
 def test_batch_one_and_empty_batch():

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 # Scratch buffers reused across calls, one per purpose and thread. im2col buffers are often
 # tens of MB: allocations that size are fresh mmaps whose page faults cost as much as the copy.
 _SCRATCH = threading.local()
-_SCRATCH_MAX = 1 << 28
+_SCRATCH_MAX = 1 << 27
 
 
 def scratch(slot, shape, dtype):
