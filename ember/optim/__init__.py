@@ -1,4 +1,13 @@
-"""``ember.optim``: optimizers with PyTorch's update rules and state_dict layout."""
+"""``ember.optim``: optimizers with PyTorch's update rules and state_dict layout, and learning-rate schedulers."""
 from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam, AdamW
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
+from .nadam import NAdam
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .rprop import Rprop

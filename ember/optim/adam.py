@@ -2,12 +2,11 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, step_tensor
+from .optimizer import Optimizer, bump, check_lr, step_tensor
 
 
 def _check(lr, betas, eps, weight_decay):
-    if not 0.0 <= lr:
-        raise ValueError(f'Invalid learning rate: {lr}')
+    check_lr(lr)
     if not 0.0 <= eps:
         raise ValueError(f'Invalid epsilon value: {eps}')
     if not 0.0 <= betas[0] < 1.0:

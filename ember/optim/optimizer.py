@@ -44,11 +44,11 @@ class Optimizer:
     def __repr__(self):
         s = self.__class__.__name__ + ' ('
         for i, group in enumerate(self.param_groups):
-            s += '\n' + f'Parameter Group {i}'
+            s += f'\nParameter Group {i}\n'
             for key in sorted(group.keys()):
-                if key not in ('params', 'param_names'):
-                    s += '\n' + f'    {key}: {group[key]}'
-        return s + '\n)'
+                if key != 'params':
+                    s += f'    {key}: {group[key]}\n'
+        return s + ')'
 
     def __getstate__(self):
         return {'defaults': self.defaults, 'state': self.state, 'param_groups': self.param_groups}
@@ -208,17 +208,61 @@ class Optimizer:
                            'param_groups': [update_group(g, ng) for g, ng in zip(groups, saved_groups)]})
 
 
-def step_tensor(state):
-    """Increment and return the float32 0-d ``state['step']`` tensor PyTorch keeps."""
+def _scalar_dtype():
+    """dtype of PyTorch's scalar optimizer state ('step', 'mu_product', ...): float64 only when that is the
+    default dtype, float32 otherwise."""
     import numpy as np
+    from .._dtype import get_default_dtype
+    return np.float64 if get_default_dtype().np == np.float64 else np.float32
+
+
+def scalar_state(value=0.0):
+    """A 0-d tensor of the scalar state dtype holding ``value``."""
+    import numpy as np
+    return _wrap(np.array(value, _scalar_dtype()))
+
+
+def step_tensor(state):
+    """Increment and return the 0-d ``state['step']`` tensor PyTorch keeps (float32 by default)."""
     if 'step' not in state:
-        state['step'] = _wrap(np.zeros((), np.float32))
+        state['step'] = scalar_state()
     s = state['step']
     s._data += 1
     s._vc[0] += 1
     return float(s._data)
 
 
+def to_scalar(value):
+    """A learning rate given as a 1-element tensor, as a Python number."""
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError('Tensor lr must be 1-element')
+    if not 0.0 <= to_scalar(lr):
+        raise ValueError(f'Invalid learning rate: {lr}')
+
+
+def lerp_(a, b, w):
+    """``a.lerp_(b, w)`` on arrays with PyTorch's two-sided formula (exact at both ends)."""
+    import numpy as np
+    d = np.subtract(b, a)
+    if abs(w) < 0.5:
+        d *= w
+        a += d
+    else:
+        d *= 1 - w
+        np.subtract(b, d, out=a)
+
+
 def bump(p):
     """Record an in-place update of parameter ``p`` (its version counter)."""
     p._vc[0] += 1
+
+
+def bump_state(state):
+    """Record in-place updates of every tensor in a parameter's state."""
+    for v in state.values():
+        if isinstance(v, Tensor):
+            v._vc[0] += 1

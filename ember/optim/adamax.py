@@ -1,0 +1,65 @@
+"""Adamax (Kingma & Ba, 2014, section 7.1), PyTorch's single-tensor update order."""
+import numpy as np
+
+from .._tensor import _wrap
+from .adam import _check
+from .optimizer import Optimizer, bump, bump_state, lerp_, scalar_state, step_tensor, to_scalar
+
+
+class Adamax(Optimizer):
+    r"""Adamax, Adam with the infinity norm::
+
+        g = grad (+ weight_decay * p);  m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps)
+        p -= lr / (1 - beta1^t) * m / u
+
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u). ``capturable``/``foreach``/
+    ``differentiable`` are accepted for compatibility.
+    """
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        _check(lr, betas, eps, weight_decay)
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in (('foreach', None), ('maximize', False), ('differentiable', False),
+                               ('capturable', False)):
+                group.setdefault(key, value)
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` re-evaluates the model and returns the loss."""
+        return self._run_step(closure, self._update)
+
+    def _update(self):
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, wd = to_scalar(group['lr']), group['betas'], group['eps'], group['weight_decay']
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                x, g = p._data, p.grad._data
+                state = self.state[p]
+                if len(state) == 0:
+                    state['step'] = scalar_state()
+                    state['exp_avg'] = _wrap(np.zeros_like(x))
+                    state['exp_inf'] = _wrap(np.zeros_like(x))
+                if group['maximize']:
+                    g = -g
+                step = step_tensor(state)
+                if wd != 0:
+                    g = g + wd * x
+                m, u = state['exp_avg']._data, state['exp_inf']._data
+                lerp_(m, g, 1 - beta1)
+                u *= beta2
+                tmp = np.abs(g)
+                tmp += eps
+                np.maximum(u, tmp, out=u)
+                clr = lr / (1 - beta1 ** step)
+                np.multiply(m, clr, out=tmp)
+                tmp /= u
+                x -= tmp
+                bump_state(state)
+                bump(p)

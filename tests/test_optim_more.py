@@ -1,0 +1,315 @@
+"""RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop and LBFGS: 50 steps on the same model,
+data and initial weights end where PyTorch's do; state_dict layout, resuming (also from a PyTorch
+state_dict) and hyper-parameter errors match."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _params(lib, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    shapes = [(8, 5), (8,), (1, 8), (3,)]  # the last one gets no gradient and must be left alone
+    return [lib.nn.Parameter(lib.tensor(rng.uniform(-0.5, 0.5, s).astype(dtype))) for s in shapes]
+
+
+def _loss(params, x, y):
+    w1, b1, w2, _ = params
+    h = (x @ w1.t() + b1).tanh()
+    return ((h @ w2.t() - y) ** 2).mean()
+
+
+def _data(lib, dtype=np.float32):
+    rng = np.random.default_rng(1)
+    return (lib.tensor(rng.standard_normal((16, 5)).astype(dtype)),
+            lib.tensor(rng.standard_normal((16, 1)).astype(dtype)))
+
+
+def _closure(opt, params, x, y):
+    def fn():
+        opt.zero_grad()
+        loss = _loss(params, x, y)
+        loss.backward()
+        return loss
+    return fn
+
+
+def _run(opt, params, x, y, steps, lbfgs=False):
+    losses = []
+    for _ in range(steps):
+        fn = _closure(opt, params, x, y)
+        if lbfgs:
+            losses.append(opt.step(fn).item())
+        else:
+            losses.append(fn().item())
+            opt.step()
+    return losses
+
+
+def _train(lib, make, steps=50, lbfgs=False, dtype=np.float32):
+    params = _params(lib, dtype)
+    x, y = _data(lib, dtype)
+    opt = make(lib, params)
+    return params, _run(opt, params, x, y, steps, lbfgs), opt
+
+
+def _groups(cls, **kw):
+    return lambda lib, p: getattr(lib.optim, cls)([{'params': p[:2]}, {'params': p[2:], 'lr': 0.003}], **kw)
+
+
+CASES = {
+    'rmsprop': lambda lib, p: lib.optim.RMSprop(p),
+    'rmsprop_alpha_eps': lambda lib, p: lib.optim.RMSprop(p, lr=0.005, alpha=0.9, eps=1e-4),
+    'rmsprop_wd': lambda lib, p: lib.optim.RMSprop(p, lr=0.005, weight_decay=0.1),
+    'rmsprop_momentum': lambda lib, p: lib.optim.RMSprop(p, lr=0.002, momentum=0.9),
+    'rmsprop_centered': lambda lib, p: lib.optim.RMSprop(p, lr=0.002, centered=True),
+    'rmsprop_centered_momentum': lambda lib, p: lib.optim.RMSprop(p, lr=0.002, centered=True, momentum=0.5,
+                                                                  weight_decay=0.01),
+    'rmsprop_maximize': lambda lib, p: lib.optim.RMSprop(p, lr=0.001, maximize=True, momentum=0.3),
+    'rmsprop_groups': _groups('RMSprop', lr=0.01, momentum=0.5),
+    'adagrad': lambda lib, p: lib.optim.Adagrad(p, lr=0.1),
+    'adagrad_lr_decay': lambda lib, p: lib.optim.Adagrad(p, lr=0.1, lr_decay=0.05),
+    'adagrad_wd_init': lambda lib, p: lib.optim.Adagrad(p, lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5),
+    'adagrad_eps_maximize': lambda lib, p: lib.optim.Adagrad(p, lr=0.01, eps=1e-3, maximize=True),
+    'adagrad_groups': _groups('Adagrad', lr=0.1, lr_decay=0.01),
+    'adagrad_fused': lambda lib, p: lib.optim.Adagrad(p, lr=0.1, fused=True),
+    'adadelta': lambda lib, p: lib.optim.Adadelta(p),
+    'adadelta_rho_eps': lambda lib, p: lib.optim.Adadelta(p, lr=0.5, rho=0.5, eps=1e-4),
+    'adadelta_wd': lambda lib, p: lib.optim.Adadelta(p, weight_decay=0.1),
+    'adadelta_maximize': lambda lib, p: lib.optim.Adadelta(p, lr=0.1, maximize=True),
+    'adadelta_groups': _groups('Adadelta', lr=1.0),
+    'adamax': lambda lib, p: lib.optim.Adamax(p, lr=0.01),
+    'adamax_betas_eps': lambda lib, p: lib.optim.Adamax(p, lr=0.01, betas=(0.5, 0.9), eps=1e-3),
+    'adamax_wd': lambda lib, p: lib.optim.Adamax(p, lr=0.01, weight_decay=0.1),
+    'adamax_maximize': lambda lib, p: lib.optim.Adamax(p, lr=0.001, maximize=True),
+    'adamax_groups': _groups('Adamax', lr=0.02),
+    'nadam': lambda lib, p: lib.optim.NAdam(p, lr=0.01),
+    'nadam_momentum_decay': lambda lib, p: lib.optim.NAdam(p, lr=0.01, momentum_decay=0.1, betas=(0.8, 0.99)),
+    'nadam_wd': lambda lib, p: lib.optim.NAdam(p, lr=0.01, weight_decay=0.1),
+    'nadam_decoupled_wd': lambda lib, p: lib.optim.NAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    'nadam_maximize': lambda lib, p: lib.optim.NAdam(p, lr=0.001, maximize=True, eps=1e-4),
+    'nadam_groups': _groups('NAdam', lr=0.01),
+    'radam': lambda lib, p: lib.optim.RAdam(p, lr=0.01),
+    'radam_betas': lambda lib, p: lib.optim.RAdam(p, lr=0.01, betas=(0.8, 0.9), eps=1e-5),
+    'radam_wd': lambda lib, p: lib.optim.RAdam(p, lr=0.01, weight_decay=0.1),
+    'radam_decoupled_wd': lambda lib, p: lib.optim.RAdam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    'radam_maximize': lambda lib, p: lib.optim.RAdam(p, lr=0.001, maximize=True),
+    'radam_groups': _groups('RAdam', lr=0.01),
+    'asgd': lambda lib, p: lib.optim.ASGD(p, lr=0.05),
+    'asgd_averaging': lambda lib, p: lib.optim.ASGD(p, lr=0.05, lambd=1e-2, alpha=0.5, t0=10),
+    'asgd_wd': lambda lib, p: lib.optim.ASGD(p, lr=0.05, weight_decay=0.1, t0=0),
+    'asgd_maximize': lambda lib, p: lib.optim.ASGD(p, lr=0.01, maximize=True, t0=5),
+    'asgd_groups': _groups('ASGD', lr=0.05, t0=20),
+    'rprop': lambda lib, p: lib.optim.Rprop(p),
+    'rprop_etas': lambda lib, p: lib.optim.Rprop(p, lr=0.001, etas=(0.3, 1.5)),
+    'rprop_step_sizes': lambda lib, p: lib.optim.Rprop(p, lr=0.01, step_sizes=(1e-3, 0.02)),
+    'rprop_maximize': lambda lib, p: lib.optim.Rprop(p, lr=0.001, maximize=True, step_sizes=(1e-6, 0.005)),
+    'rprop_groups': _groups('Rprop', lr=0.01),
+}
+
+LBFGS_CASES = {
+    'lbfgs': lambda lib, p: lib.optim.LBFGS(p, lr=0.5, max_iter=5),
+    'lbfgs_history': lambda lib, p: lib.optim.LBFGS(p, lr=0.5, max_iter=4, history_size=3),
+    'lbfgs_max_eval': lambda lib, p: lib.optim.LBFGS(p, lr=0.2, max_iter=10, max_eval=6),
+    'lbfgs_tolerance': lambda lib, p: lib.optim.LBFGS(p, lr=1, max_iter=20, tolerance_grad=1e-3,
+                                                      tolerance_change=1e-4),
+    'lbfgs_strong_wolfe': lambda lib, p: lib.optim.LBFGS(p, max_iter=5, line_search_fn='strong_wolfe'),
+    'lbfgs_strong_wolfe_history': lambda lib, p: lib.optim.LBFGS(p, max_iter=3, history_size=2,
+                                                                 line_search_fn='strong_wolfe'),
+}
+
+
+def _numpy(v):
+    return v.detach().numpy() if hasattr(v, 'detach') else np.asarray(v)
+
+
+def _assert_state_close(se, st, rtol, atol):
+    assert list(se) == list(st)
+    for k in st:
+        assert list(se[k]) == list(st[k])
+        for key, v in st[k].items():
+            w = se[k][key]
+            if isinstance(v, torch.Tensor):
+                assert str(v.dtype).split('.')[-1] == w.dtype.name and tuple(v.shape) == tuple(w.shape), key
+                np.testing.assert_allclose(_numpy(w), v.numpy(), rtol=rtol, atol=atol, err_msg=key)
+            elif isinstance(v, list):
+                assert len(v) == len(w)
+                for a, b in zip(w, v):
+                    assert type(a).__name__ == type(b).__name__, key
+                    if b is not None:
+                        np.testing.assert_allclose(_numpy(a), b.numpy(), rtol=rtol, atol=atol, err_msg=key)
+            else:
+                assert type(w) is type(v), key
+                np.testing.assert_allclose(w, v, rtol=rtol, atol=atol, err_msg=key)
+
+
+@pytest.mark.parametrize('name', list(CASES))
+def test_matches_torch_after_50_steps(name):
+    pe, le, oe = _train(ember, CASES[name])
+    pt, lt, ot = _train(torch, CASES[name])
+    np.testing.assert_allclose(le, lt, rtol=1e-4, atol=1e-6)
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
+    _assert_state_close(oe.state_dict()['state'], ot.state_dict()['state'], rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize('name', list(LBFGS_CASES))
+@pytest.mark.parametrize('dtype, steps, rtol', [(np.float64, 8, 1e-8), (np.float32, 1, 1e-3)])
+def test_lbfgs_matches_torch(name, dtype, steps, rtol):
+    # quasi-Newton steps amplify float32 round-off over many iterations; float64 shows the algorithm agrees
+    pe, le, oe = _train(ember, LBFGS_CASES[name], steps, True, dtype)
+    pt, lt, ot = _train(torch, LBFGS_CASES[name], steps, True, dtype)
+    np.testing.assert_allclose(le, lt, rtol=rtol, atol=1e-7)
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=rtol)
+    se, st = oe.state_dict()['state'][0], ot.state_dict()['state'][0]
+    assert se['func_evals'] == st['func_evals'] and se['n_iter'] == st['n_iter']
+    _assert_state_close({0: se}, {0: st}, rtol=rtol * 10, atol=rtol)
+
+
+def test_lbfgs_requires_closure_and_one_group():
+    for lib in (ember, torch):
+        p = _params(lib)
+        with pytest.raises(TypeError):
+            lib.optim.LBFGS(p).step()
+        with pytest.raises(ValueError, match='parameter groups'):
+            lib.optim.LBFGS([{'params': p[:1]}, {'params': p[1:]}])
+
+
+def test_lbfgs_stops_at_optimum():
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.zeros(3))
+        opt = lib.optim.LBFGS([p])
+        calls = []
+
+        def closure():
+            calls.append(1)
+            opt.zero_grad()
+            loss = (p ** 2).sum()
+            loss.backward()
+            return loss
+        assert opt.step(closure).item() == 0.0
+        assert len(calls) == 1 and opt.state[p]['n_iter'] == 0
+
+
+FIRST = {
+    'RMSprop': dict(lr=0.01, momentum=0.5, centered=True), 'Adagrad': dict(lr=0.1), 'Adadelta': dict(),
+    'Adamax': dict(), 'NAdam': dict(), 'RAdam': dict(), 'ASGD': dict(t0=1), 'Rprop': dict(),
+}
+
+
+@pytest.mark.parametrize('cls', list(FIRST))
+def test_state_dict_layout_matches_torch(cls):
+    make = _groups(cls, **FIRST[cls])
+    _, _, oe = _train(ember, make, steps=3)
+    _, _, ot = _train(torch, make, steps=3)
+    se, st = oe.state_dict(), ot.state_dict()
+    assert se['param_groups'] == st['param_groups']
+    for ge, gt in zip(se['param_groups'], st['param_groups']):
+        assert list(ge) == list(gt)
+    _assert_state_close(se['state'], st['state'], rtol=1e-4, atol=1e-4)
+    assert repr(oe) == repr(ot)
+
+
+def _to_ember(v):
+    if isinstance(v, torch.Tensor):
+        return ember.tensor(v.numpy())
+    if isinstance(v, dict):
+        return {k: _to_ember(e) for k, e in v.items()}
+    if isinstance(v, list):
+        return [_to_ember(e) for e in v]
+    return v
+
+
+@pytest.mark.parametrize('cls', list(FIRST) + ['LBFGS'])
+def test_resume_from_ember_and_torch_state_dicts(cls):
+    lbfgs = cls == 'LBFGS'
+    make = (lambda lib, p: lib.optim.LBFGS(p, lr=0.5, max_iter=3)) if lbfgs else _groups(cls, **FIRST[cls])
+    ref_params, ref_losses, _ = _train(ember, make, steps=8, lbfgs=lbfgs)
+    x, y = _data(ember)
+    # from Ember's own state_dict
+    params = _params(ember)
+    opt = make(ember, params)
+    losses = _run(opt, params, x, y, 4, lbfgs)
+    saved = opt.state_dict()
+    opt = make(ember, params)
+    opt.load_state_dict(saved)
+    losses += _run(opt, params, x, y, 4, lbfgs)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-6)
+    for a, b in zip(params, ref_params):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    # from PyTorch's state_dict, with PyTorch's parameters after 4 steps
+    tparams, tlosses, topt = _train(torch, make, steps=4, lbfgs=lbfgs)
+    params = [ember.nn.Parameter(ember.tensor(p.detach().numpy())) for p in tparams]
+    opt = make(ember, params)
+    opt.load_state_dict(_to_ember(topt.state_dict()))
+    tlosses += _run(topt, tparams, *_data(torch), 4, lbfgs)
+    losses = _run(opt, params, x, y, 4, lbfgs)
+    np.testing.assert_allclose(losses, tlosses[4:], rtol=1e-5)
+    for a, b in zip(params, tparams):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_adagrad_state_is_created_eagerly():
+    for lib in (ember, torch):
+        p = _params(lib)
+        opt = lib.optim.Adagrad(p, initial_accumulator_value=0.25)
+        assert len(opt.state) == 4 and float(opt.state[p[3]]['sum'][0]) == 0.25
+        assert float(opt.state[p[3]]['step']) == 0.0
+
+
+@pytest.mark.parametrize('make', [
+    lambda lib, p: lib.optim.RMSprop(p, lr=-1),
+    lambda lib, p: lib.optim.RMSprop(p, eps=-1),
+    lambda lib, p: lib.optim.RMSprop(p, momentum=-0.1),
+    lambda lib, p: lib.optim.RMSprop(p, weight_decay=-1),
+    lambda lib, p: lib.optim.RMSprop(p, alpha=-0.5),
+    lambda lib, p: lib.optim.Adagrad(p, lr_decay=-1),
+    lambda lib, p: lib.optim.Adagrad(p, initial_accumulator_value=-1),
+    lambda lib, p: lib.optim.Adagrad(p, eps=-1),
+    lambda lib, p: lib.optim.Adagrad(p, weight_decay=-1),
+    lambda lib, p: lib.optim.Adadelta(p, rho=1.5),
+    lambda lib, p: lib.optim.Adadelta(p, lr=-0.1),
+    lambda lib, p: lib.optim.Adadelta(p, eps=-1),
+    lambda lib, p: lib.optim.Adamax(p, betas=(0.9, 1.0)),
+    lambda lib, p: lib.optim.Adamax(p, betas=(-0.1, 0.9)),
+    lambda lib, p: lib.optim.Adamax(p, weight_decay=-1),
+    lambda lib, p: lib.optim.NAdam(p, momentum_decay=-1),
+    lambda lib, p: lib.optim.NAdam(p, eps=-1),
+    lambda lib, p: lib.optim.RAdam(p, betas=(1.0, 0.9)),
+    lambda lib, p: lib.optim.RAdam(p, weight_decay=-0.1),
+    lambda lib, p: lib.optim.ASGD(p, lr=-1),
+    lambda lib, p: lib.optim.ASGD(p, weight_decay=-1),
+    lambda lib, p: lib.optim.Rprop(p, etas=(1.1, 1.2)),
+    lambda lib, p: lib.optim.Rprop(p, etas=(0.5, 0.9)),
+    lambda lib, p: lib.optim.Rprop(p, lr=-1),
+    lambda lib, p: lib.optim.LBFGS(p, lr=-1),
+    lambda lib, p: lib.optim.RMSprop(p, lr=lib.tensor([0.1, 0.2])),
+])
+def test_bad_hyper_parameters_raise_like_torch(make):
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as info:
+            make(lib, _params(lib))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_unknown_line_search_raises():
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = lib.optim.LBFGS(p, line_search_fn='backtracking')
+        with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+            opt.step(_closure(opt, p, x, y))
+
+
+def test_tensor_lr_and_version_counter():
+    p = _params(ember)
+    x, y = _data(ember)
+    opt = ember.optim.NAdam(p, lr=ember.tensor(0.01))
+    v = p[0]._version
+    _run(opt, p, x, y, 2)
+    assert p[0]._version > v
+    assert opt.state[p[3]] == {}
