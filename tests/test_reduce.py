@@ -360,3 +360,21 @@ GRADCHECK = [
 @pytest.mark.parametrize('fn,specs', [(c[0], c[1:]) for c in GRADCHECK])
 def test_gradcheck(fn, specs):
     check_gradcheck(fn, *specs)
+
+
+def _strides(t):
+    return tuple(s for s, n in zip(t.stride(), t.shape) if n > 1)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda lib, x: x.sum(1), lambda lib, x: x.mean(0, keepdim=True), lambda lib, x: x.amax(2),
+    lambda lib, x: x.std(1), lambda lib, x: x.prod(1), lambda lib, x: x.max(1).values, lambda lib, x: x.argmin(1),
+    lambda lib, x: x.norm(dim=1), lambda lib, x: x.logsumexp(1), lambda lib, x: x.all(1),
+    lambda lib, x: x.count_nonzero(1), lambda lib, x: x.cumsum(0), lambda lib, x: x.cumprod(1),
+    lambda lib, x: x.cummax(2).indices, lambda lib, x: x.nanmean(1), lambda lib, x: lib.var_mean(x, 1)[1],
+])
+def test_results_are_contiguous_like_torch(fn):
+    """NumPy keeps a permuted input's memory order; PyTorch's reductions and scans return contiguous tensors."""
+    a = np.random.default_rng(0).standard_normal((3, 4, 2))
+    e, t = fn(ember, ember.tensor(a).transpose(0, 2)), fn(torch, torch.tensor(a).transpose(0, 2))
+    assert _strides(e) == _strides(t) and e.is_contiguous()

@@ -84,3 +84,11 @@ def test_double_backward_vs_torch(name):
 ])
 def test_gradcheck(fn):
     check_gradcheck(fn, (3, 4))
+
+
+@pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
+def test_result_is_contiguous(name):
+    a = np.random.default_rng(0).standard_normal((3, 4, 2))
+    e = getattr(ember.tensor(a).transpose(0, 2), name)(1)
+    t = getattr(torch.tensor(a).transpose(0, 2), name)(1)
+    assert e.stride() == t.stride() and e.is_contiguous()

@@ -1,6 +1,7 @@
 """Sorting and order statistics against PyTorch: values, indices (ties, NaN), gradients, errors."""
 import numpy as np
 import pytest
+import torch
 
 import ember
 from oracle import check, check_gradcheck, check_raises
@@ -185,3 +186,16 @@ GRADCHECK = [
 @pytest.mark.parametrize('fn,specs', [(c[0], c[1:]) for c in GRADCHECK])
 def test_gradcheck(fn, specs):
     check_gradcheck(fn, *[np.asarray(s, np.float64) for s in specs])
+
+
+@pytest.mark.parametrize('fn', [
+    lambda lib, x: x.sort(0).values, lambda lib, x: x.sort(1).indices, lambda lib, x: x.argsort(2),
+    lambda lib, x: lib.msort(x), lambda lib, x: x[:, ::2].sort(0).values, lambda lib, x: x.topk(2, 1).values,
+    lambda lib, x: x.median(1).values, lambda lib, x: x.mode(1).indices, lambda lib, x: x.kthvalue(1, 1).values,
+])
+def test_result_layout_like_torch(fn):
+    """sort keeps its input's memory order (it sorts a clone); the order statistics are contiguous."""
+    a = np.random.default_rng(0).standard_normal((3, 4, 2))
+    e, t = fn(ember, ember.tensor(a).transpose(0, 2)), fn(torch, torch.tensor(a).transpose(0, 2))
+    assert tuple(s for s, n in zip(e.stride(), e.shape) if n > 1) == \
+        tuple(s for s, n in zip(t.stride(), t.shape) if n > 1)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import _dtype, return_types
-from .._tensor import Tensor, _wrap, _wrap_dim
+from .._tensor import Tensor, _wrap as _wrap_array, _wrap_dim
 from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import inplace_variant
@@ -35,6 +35,14 @@ _I64 = np.dtype(np.int64)
 
 
 # ---- shared helpers ---------------------------------------------------------------------------
+
+def _wrap(arr):
+    """A tensor around ``arr`` in C order: PyTorch's reductions and scans return contiguous tensors,
+    where NumPy's follow the input's memory order (so ``view`` works on results as in PyTorch)."""
+    if type(arr) is not np.ndarray or not arr.flags.c_contiguous:
+        arr = np.asarray(arr, order='C')
+    return _wrap_array(arr)
+
 
 def normalize_dims(dim, ndim):
     """``dim`` (None, int, or sequence) as a sorted tuple of non-negative axes; None or () means all.

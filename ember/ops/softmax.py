@@ -13,11 +13,10 @@ Ember ops so that double backward works. float16 is computed in float32 and roun
 import numpy as np
 
 from .. import _dtype
-from .._tensor import _wrap
 from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import grad_edge
 from ._node import SavedOutputNode
-from .reduce import _F16, _F32, _TYPE_NAMES, _acc, _attach, _one_dim, _records
+from .reduce import _F16, _F32, _TYPE_NAMES, _acc, _attach, _one_dim, _records, _wrap
 
 
 def _kernel(x, d, log):

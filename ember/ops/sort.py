@@ -18,10 +18,10 @@ distinct values sorted last.
 import numpy as np
 
 from .. import return_types
-from .._tensor import _wrap
 from ..autograd.graph import Node, grad_edge
 from .reduce import (_I64, _TYPE_NAMES, _ValueSelectingBackward, _WeightedBackward, _attach, _check_nonempty,
-                     _even_weights, _one_dim, _records, _result, _results, _selected, _value_selecting_node)
+                     _even_weights, _one_dim, _records, _result, _results, _selected, _value_selecting_node, _wrap,
+                     _wrap_array)
 
 
 class SortBackward0(_ValueSelectingBackward):
@@ -78,10 +78,20 @@ def sort(input, dim=-1, descending=False, *, stable=False, out=None):
     a = x.reshape(1) if scalar else x
     idx = _order(a, d, descending)
     values = np.take_along_axis(a, idx, d)
-    v = _wrap(values.reshape(x.shape))
+    v = _wrap_array(_layout_like(values.reshape(x.shape), x))
     if _records(input, values):
         _attach(v, _value_selecting_node(SortBackward0, input, idx, d, a.shape))
-    return _results(return_types.sort, v, _wrap(idx.reshape(x.shape).astype(_I64, copy=False)), out)
+    indices = _wrap_array(_layout_like(idx.reshape(x.shape).astype(_I64, copy=False), x))
+    return _results(return_types.sort, v, indices, out)
+
+
+def _layout_like(arr, src):
+    """``arr`` in the memory order of ``src``: PyTorch's sort writes into a clone of its input."""
+    if src.flags.c_contiguous or arr.ndim < 2:
+        return arr
+    res = np.empty_like(src, dtype=arr.dtype)
+    res[...] = arr
+    return res
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False):
@@ -89,7 +99,7 @@ def argsort(input, dim=-1, descending=False, *, stable=False):
     x = input._data
     d = _one_dim(dim, x.ndim)
     a = x.reshape(1) if x.ndim == 0 else x
-    return _wrap(_order(a, d, descending).reshape(x.shape).astype(_I64, copy=False))
+    return _wrap_array(_layout_like(_order(a, d, descending).reshape(x.shape).astype(_I64, copy=False), x))
 
 
 def msort(input, *, out=None):
