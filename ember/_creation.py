@@ -7,7 +7,6 @@ the default float dtype), its overflow checks, and the formulas of ``arange``/``
 ``logspace``, whose compiled loops fuse ``a * b + c`` into one rounding (emulated here).
 """
 import math
-import os
 
 import numpy as np
 
@@ -421,13 +420,6 @@ def _checked_cast(v, d):
     return d.np.type(np.float32(fv)) if d is _dtype.float16 else d.np.type(fv)
 
 
-def _num_threads():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _arange_values(start, step, n, d):
     """``arange``'s values: vectors of ``2 * lanes`` elements start at ``start + step * i`` and add
     ``k * step``; the remainder of each thread's chunk takes ``start + step * i`` directly."""
@@ -435,8 +427,10 @@ def _arange_values(start, step, n, d):
     lanes = {'float16': 16, 'float32': 8, 'float64': 4}[d.name]
     i = np.arange(n)
     vec = np.zeros(n, bool)
-    # PyTorch splits ranges longer than its grain size over its threads, each vectorising its chunk.
-    chunks = min(_num_threads(), -(-n // 32768)) if n > 32768 else 1
+    # PyTorch splits ranges longer than its grain size over its intra-op threads (``get_num_threads``),
+    # each vectorising its own chunk.
+    from ._threads import get_num_threads
+    chunks = min(get_num_threads(), -(-n // 32768)) if n > 32768 else 1
     size = -(-n // chunks) if n else 0
     for b in range(0, n, max(size, 1)):
         m = min(size, n - b)

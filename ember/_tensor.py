@@ -425,8 +425,7 @@ class Tensor:
         if isinstance(dtype, str):
             if dtype not in _LEGACY_BY_NAME:
                 if '.cuda.' in dtype:
-                    from .cuda import _lazy_init
-                    _lazy_init()
+                    raise RuntimeError(f"type '{dtype}' needs CUDA, and Ember has no CUDA backend")
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = _LEGACY_BY_NAME[dtype]
         return self.to(dtype)

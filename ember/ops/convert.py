@@ -17,8 +17,13 @@ class CloneBackward0(Node):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory that stays in the graph (gradient passes through unchanged)."""
-    out = _wrap(np.array(input._data, copy=True, order='C'))
+    """A copy with its own memory that stays in the graph (gradient passes through unchanged).
+
+    Like PyTorch's default ``preserve_format``, the copy keeps the input's stride order (a clone
+    of ``x.t()`` is transposed too); ``memory_format=ember.contiguous_format`` gives a C-ordered copy.
+    """
+    keep = memory_format is None or memory_format is _dtype.preserve_format
+    out = _wrap(np.array(input._data, copy=True, order='K' if keep else 'C'))
     if _enabled[0] and input._requires_grad:
         out.grad_fn = CloneBackward0((grad_edge(input),))
         out._requires_grad = True
@@ -29,7 +34,7 @@ def contiguous(input, memory_format=None):
     """``input`` itself if C-contiguous, else a contiguous copy (``clone``)."""
     if input._data.flags.c_contiguous:
         return input
-    return clone(input)
+    return clone(input, memory_format=_dtype.contiguous_format)
 
 
 class ToCopyBackward0(Node):
