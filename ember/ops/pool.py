@@ -24,9 +24,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.graph import Node
 from ._im2col import pad_array
 from ._node import attach, edges, needs_grad
-
-_SCALAR_NAME = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long', 'int32': 'Int',
-                'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool'}
+from .conv import _SCALAR_NAME
 
 
 # ---- linear ops with their adjoints ---------------------------------------------------------
@@ -580,11 +578,10 @@ def adaptive_avg_pool3d(input, output_size):
 def _flat_scatter(g, idx, shape):
     """Add ``g`` (N, C, *) at flat positions ``idx`` of each (N, C) plane of a zero array of ``shape``."""
     n, c = shape[:2]
-    size = math.prod(shape[2:])
-    rows = np.arange(n * c).reshape(n * c, 1) * size
-    flat = (idx.reshape(n * c, -1) + rows).ravel()
-    r = np.bincount(flat, weights=g.ravel(), minlength=n * c * size)
-    return r.astype(g.dtype).reshape(shape)
+    r = np.zeros((n * c, math.prod(shape[2:])), g.dtype)
+    rows = np.arange(n * c).reshape(n * c, 1)
+    np.add.at(r, (rows, idx.reshape(n * c, -1)), g.reshape(n * c, -1))
+    return r.reshape(shape)
 
 
 def _flat_gather(h, idx):
