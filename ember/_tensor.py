@@ -236,6 +236,9 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._base is not None:
+            from .autograd.graph import grad_edge
+            grad_edge(self)  # a view whose base changed in place gets its current grad_fn first
         fn = self.grad_fn
         if fn is None or self._retains_grad:
             return
@@ -256,7 +259,9 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import _add_hook, register_tensor_hooks, tensor_hooks_registered
+        from .autograd.graph import _add_hook, grad_edge, register_tensor_hooks, tensor_hooks_registered
+        if self._base is not None:
+            grad_edge(self)  # a view whose base changed in place gets its current grad_fn first
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = {}

@@ -427,6 +427,20 @@ def test_hooks_registered_before_and_after_an_inplace_op():
     assert e == t
 
 
+def test_retain_grad_and_hook_on_a_view_after_its_base_changed_in_place():
+    def f(lib):
+        log = []
+        x = leaf(lib, A)
+        b = x * 1
+        v = b[:2]
+        b.mul_(2)
+        v.retain_grad()
+        v.register_hook(lambda g: log.append(g.clone()))
+        (v * 3).sum().backward()
+        return v.grad, log, x.grad
+    both(f)
+
+
 def test_hook_on_undefined_output_gradient_receives_none():
     def f(lib):
         seen = []
