@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from . import special as _special
 from ._inplace import inplace_variant
@@ -138,7 +138,7 @@ def _unary(name, kernel, formula=None, saves='x', ints=_to_default_float, node_n
         if ints is not None and x.dtype.kind != 'f':
             x = ints(x)
         r = _wrap(kernel(x))
-        if node_cls is not None and _enabled[0] and input._requires_grad:
+        if node_cls is not None and _grad_enabled() and input._requires_grad:
             node = node_cls((grad_edge(input),))
             if save_x:
                 node.save(input)
@@ -309,7 +309,7 @@ def round(input, *, decimals=0, out=None):
         ten = w.dtype.type(10.0 ** -decimals)
         res = np.round(w / ten) * ten
     r = _wrap(res.astype(x.dtype, copy=False))
-    if _enabled[0] and input._requires_grad:
+    if _grad_enabled() and input._requires_grad:
         r.grad_fn = RoundBackward1((grad_edge(input),))
         r._requires_grad = True
     return _write_out_same_dtype(out, r) if out is not None else r
@@ -344,7 +344,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     else:
         res = x.copy()
     r = _wrap(res)
-    if _enabled[0] and input._requires_grad:
+    if _grad_enabled() and input._requires_grad:
         node = NanToNumBackward0((grad_edge(input),))
         node.save(input)
         r.grad_fn = node
@@ -362,7 +362,7 @@ class _BinaryNode(SavedOutputNode):
     _saves_r = False
 
     def backward(self, g):
-        a, b = self.saved()
+        a, b = self.saved() if self._saved else (None, None)
         if a is None:
             a = self.sa
         if b is None:
@@ -418,7 +418,7 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
                 r = _wrap(kernel(x, y))
             except ValueError as exc:
                 raise _broadcast_error(exc, x, y) from None
-            if record is not None and _enabled[0] and ((ta is not None and ta._requires_grad) or
+            if record is not None and _grad_enabled() and ((ta is not None and ta._requires_grad) or
                                                        (tb is not None and tb._requires_grad)):
                 record(r, input, other, ta, tb)
             if out is not None:
@@ -440,7 +440,7 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
                 r = _wrap(kernel(x, y))
             except ValueError as exc:
                 raise _broadcast_error(exc, x, y) from None
-            if record is not None and _enabled[0] and ((ta is not None and ta._requires_grad) or
+            if record is not None and _grad_enabled() and ((ta is not None and ta._requires_grad) or
                                                        (tb is not None and tb._requires_grad)):
                 record(r, input, other, ta, tb)
             if out is not None:
@@ -448,12 +448,21 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
             return r
     else:
         def op(input, other, *, out=None):
+            if type(other) is float and type(input) is Tensor and input._data.dtype.kind == 'f':
+                # Fast path for the commonest call, float tensor op Python float: NumPy's own
+                # promotion already gives PyTorch's result dtype here.
+                r = _wrap(kernel(input._data, other))
+                if record is not None and input._requires_grad and _grad_enabled():
+                    record(r, input, other, input, None)
+                if out is not None:
+                    return write_out(out, r)
+                return r
             x, y, ta, tb = binary_operands(input, other)
             try:
                 r = _wrap(kernel(x, y))
             except ValueError as exc:
                 raise _broadcast_error(exc, x, y) from None
-            if record is not None and _enabled[0] and ((ta is not None and ta._requires_grad) or
+            if record is not None and _grad_enabled() and ((ta is not None and ta._requires_grad) or
                                                        (tb is not None and tb._requires_grad)):
                 record(r, input, other, ta, tb)
             if out is not None:
@@ -463,6 +472,9 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc or f'Elementwise ``{name}`` of ``input`` and ``other`` (broadcast, PyTorch type promotion).'
     return op
+
+
+_NO_EDGE = (None, 0)
 
 
 def _recorder(name, fa, fb, needs_a, needs_b, names):
@@ -487,10 +499,12 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
             cls = node_tt if tb is not None else node_ts
         else:
             cls = node_st
-        node = cls((grad_edge(ta) if ta is not None else (None, 0), grad_edge(tb) if tb is not None else (None, 0)))
+        node = cls((grad_edge(ta) if ta is not None else _NO_EDGE, grad_edge(tb) if tb is not None else _NO_EDGE))
         if cls._fa is not None:
-            node.save(ta if (ra and a_for_a) or (rb and a_for_b) else None,
-                      tb if (ra and b_for_a) or (rb and b_for_b) else None)
+            sa = ta if (ra and a_for_a) or (rb and a_for_b) else None
+            sb = tb if (ra and b_for_a) or (rb and b_for_b) else None
+            if sa is not None or sb is not None:
+                node.save(sa, sb)
             node.sa = input if ta is None else None
             node.sb = other if tb is None else None
             node.meta = (None if ta is None else (ta._data.shape, ta._data.dtype),
@@ -904,7 +918,7 @@ def lerp(input, end, weight, *, out=None):
             raise _broadcast_error(exc, x, e) from None
         res = x + w * d if builtins.abs(w) < 0.5 else e - d * (1 - w)
     r = _wrap(np.asarray(res, x.dtype))
-    if _enabled[0] and (input._requires_grad or end._requires_grad or (wt is not None and wt._requires_grad)):
+    if _grad_enabled() and (input._requires_grad or end._requires_grad or (wt is not None and wt._requires_grad)):
         if wt is None:
             node = LerpBackward0((grad_edge(input), grad_edge(end), (None, 0)))
             node.w = w
@@ -1000,7 +1014,7 @@ def _clamp(name, input, min, max, out):
     except ValueError as exc:
         raise _broadcast_error(exc, xd, lo if hi is None else hi) from None
     r = _wrap(res)
-    if _enabled[0]:
+    if _grad_enabled():
         tmin = min if isinstance(min, Tensor) else None
         tmax = max if isinstance(max, Tensor) else None
         if input._requires_grad or (tmin is not None and tmin._requires_grad) or \
