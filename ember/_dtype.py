@@ -215,7 +215,7 @@ class finfo:
         self.max = float(fi.max)
         self.min = float(fi.min)
         self.tiny = self.smallest_normal = float(fi.smallest_normal)
-        self.resolution = float(fi.resolution)
+        self.resolution = 10.0 ** -fi.precision
         self.dtype = d.name
 
     def __repr__(self):
