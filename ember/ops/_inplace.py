@@ -32,15 +32,50 @@ def check_inplace(t, requires_grad=None):
         if t._requires_grad and base.grad_fn is None and base._requires_grad:
             raise RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
-    elif t._requires_grad and t.grad_fn is None:
+    # A view whose base gained a history after it was made has no grad_fn of its own yet: PyTorch
+    # treats it as a leaf here too.
+    if t._requires_grad and t.grad_fn is None:
         raise RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.')
 
 
-def check_writable(arr):
-    """PyTorch's error for writing into memory shared by several elements (expanded tensors)."""
-    if arr.size > 1 and (not arr.flags.writeable or any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))):
+def check_writable(arr, overlap_ok=False):
+    """PyTorch's error for writing into memory shared by several elements (expanded tensors);
+    ``overlap_ok`` for the ops PyTorch lets write there (fills, ``masked_fill_``, ``index_put_``)."""
+    if arr.size > 1 and (not arr.flags.writeable or not overlap_ok and
+                         any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape))):
         raise RuntimeError('unsupported operation: more than one element of the written-to tensor refers to a single '
                            'memory location. Please clone() the tensor before performing the operation.')
+
+
+def _dense(arr):
+    """True when ``arr``'s elements tile a memory block exactly (a permutation of a contiguous layout)."""
+    dims = sorted((abs(st), n) for st, n in zip(arr.strides, arr.shape) if n != 1)
+    expect = arr.itemsize
+    for st, n in dims:
+        if st != expect:
+            return False
+        expect *= n
+    return all(st >= 0 for st in arr.strides)
+
+
+def check_no_partial_overlap(out, arr):
+    """PyTorch's error when an input of an in-place op partly overlaps the tensor written to
+    (``x.add_(x.t())``, ``x[1:].copy_(x[:-1])``). Checked, as in PyTorch, for dense layouts only."""
+    if arr is out or not out.size or not arr.size or not np.may_share_memory(out, arr):
+        return
+    if not (_dense(out) and _dense(arr)):
+        return
+    a0, b0 = _address(out), _address(arr)
+    a1, b1 = a0 + out.nbytes, b0 + arr.nbytes
+    if a0 == b0 and a1 == b1 and out.strides == arr.strides and out.shape == arr.shape:
+        return
+    if a0 < b1 and b0 < a1:
+        raise RuntimeError('unsupported operation: some elements of the input tensor and the written-to tensor refer '
+                           'to a single memory location. Please clone() the tensor before performing the operation.')
+
+
+def _address(arr):
+    return arr.__array_interface__['data'][0]
 
 
 def _alias(t):
@@ -70,21 +105,36 @@ def _any_requires_grad(args, kwargs):
     return False
 
 
-def commit(self, r):
-    """Write result ``r`` of an op on ``self`` into ``self`` and take over its history."""
+# PyTorch's canCast: no float -> integer and nothing but bool -> bool; unlike NumPy's 'same_kind',
+# signed -> unsigned integer is allowed (uint8 += int16).
+_CAST_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2}
+
+
+def commit(self, r, overlap_ok=False):
+    """Write result ``r`` of an op on ``self`` into ``self`` and take over its history.
+
+    Raises PyTorch's error when ``self`` is expanded (elements sharing memory) unless ``overlap_ok``
+    (PyTorch lets fills write there).
+    """
     arr = self._data
     res = r._data
     if res.shape != arr.shape:
         raise RuntimeError(f"output with shape {list(arr.shape)} doesn't match the broadcast shape "
                            f"{list(res.shape)}")
-    if res.dtype != arr.dtype and not np.can_cast(res.dtype, arr.dtype, casting='same_kind'):
+    if res.dtype != arr.dtype and _CAST_CATEGORY[res.dtype.kind] > _CAST_CATEGORY[arr.dtype.kind]:
         from .._dtype import dtype_of
         raise RuntimeError(f"result type {_type_name(dtype_of(res))} can't be cast to the desired output type "
                            f"{_type_name(dtype_of(arr))}")
-    check_writable(arr)
-    np.copyto(arr, res, casting='unsafe')
-    self._vc[0] += 1
     fn = r.grad_fn
+    if fn is not None:
+        check_inplace(self, True)
+    check_writable(arr, overlap_ok)
+    if overlap_ok and any(st == 0 for st in arr.strides):
+        # Elements sharing memory: write only what the op changed, so an unchanged alias does not undo it.
+        np.copyto(arr, res, casting='unsafe', where=res != arr)
+    else:
+        np.copyto(arr, res, casting='unsafe')
+    self._vc[0] += 1
     if fn is not None:
         out = getattr(fn, '_out', None)
         if out is not None and out[0] is res:
@@ -106,9 +156,15 @@ def _type_name(d):
             'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}[d.name]
 
 
-def inplace_variant(op, name):
-    """``self.<name>(*args)``: ``op(self, *args)`` written into ``self``."""
+def inplace_variant(op, name, overlap_ok=False):
+    """``self.<name>(*args)``: ``op(self, *args)`` written into ``self``.
+
+    ``overlap_ok``: the op may write to an expanded ``self`` (PyTorch allows it for fills).
+    """
     def method(self, *args, **kwargs):
+        for v in args:
+            if isinstance(v, Tensor):
+                check_no_partial_overlap(self._data, v._data)
         if _enabled[0]:
             grad = self._requires_grad or _any_requires_grad(args, kwargs)
             check_inplace(self, grad)
@@ -118,8 +174,8 @@ def inplace_variant(op, name):
                 node = r.grad_fn
                 if node is not None and any(s is alias for s in node._saved):
                     alias._data = alias._data.copy()
-                return commit(self, r)
-        return commit(self, op(self, *args, **kwargs))
+                return commit(self, r, overlap_ok)
+        return commit(self, op(self, *args, **kwargs), overlap_ok)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f'In-place version of ``{op.__name__}``; returns ``self``.'

@@ -104,7 +104,10 @@ def strided_view(x, shape, strides, offset, dtype=None):
     shape = tuple(int(s) for s in shape)
     byte_strides = tuple(int(s) * item for s in strides)
     if buf.flags.c_contiguous or buf.flags.f_contiguous:
-        return np.ndarray(shape, dtype, buffer=buf, offset=int(offset) * item, strides=byte_strides)
+        start = int(offset) * item
+        if 0 in shape:  # an empty view may start past the end of its memory block; NumPy caps it there
+            start = min(start, root.nbytes)
+        return np.ndarray(shape, dtype, buffer=buf, offset=start, strides=byte_strides)
     iface = {'data': (_address(root) + int(offset) * item, not x.flags.writeable), 'shape': shape,
              'strides': byte_strides, 'typestr': dtype.str, 'version': 3}
     return np.asarray(_Block(iface, root))
@@ -235,9 +238,12 @@ class CopySlices(_IndexNode):
     view's region zeroed, the second the region.
     """
 
-    __slots__ = ()
+    __slots__ = ('overlapping',)
 
     def backward(self, g):
+        if self.overlapping:  # PyTorch's copy of the gradient into the expanded view fails the same way
+            raise RuntimeError('unsupported operation: more than one element of the written-to tensor refers to a '
+                               'single memory location. Please clone() the tensor before performing the operation.')
         idx = self.index()
         region = gather_view(g, idx)
         old = None
@@ -254,9 +260,9 @@ def _name(node):
     return name[:i] if i > 0 else name
 
 
-def check_view_creation(t):
+def check_view_creation(t, indirect=False):
     """PyTorch's errors for differentiable in-place writes to views made under no_grad or by
-    multi-output ops."""
+    multi-output ops; ``indirect`` when it was the base or another view that was written to."""
     creation = t._view_replay[2]
     if creation == DEFAULT:
         return
@@ -265,27 +271,32 @@ def check_view_creation(t):
         msg = f'Output {t._output_nr} of {_name(fn)} is a view'
     else:
         msg = 'A view was created in no_grad mode'
+    modified = ' its base or another view of its base has been' if indirect else ' is being'
     if creation == MULTI_OUTPUT:
-        raise RuntimeError(msg + ' and is being modified inplace. This view is the output of a function that returns '
-                           'multiple views. Such functions do not allow the output views to be modified inplace. '
-                           'You should replace the inplace operation by an out-of-place one.')
+        mode = '' if fn is not None else ' with grad mode enabled'
+        raise RuntimeError(f'{msg} and{modified} modified inplace{mode}. This view is the output of a function that '
+                           'returns multiple views. Such functions do not allow the output views to be modified '
+                           'inplace. You should replace the inplace operation by an out-of-place one.')
     if fn is not None:
-        msg += ' of a view which was created in no_grad mode and is being modified inplace with grad mode enabled.'
+        msg += ' of a view which was created in no_grad mode and'
     else:
-        msg += ' and is being modified inplace with grad mode enabled.'
-    raise RuntimeError(msg + ' Given that this use case is ambiguous and error-prone, it is forbidden. You can '
-                       'clarify your code by moving both the view and the inplace either both inside the no_grad '
-                       "block (if you don't want the inplace to be tracked) or both outside (if you want the "
-                       'inplace to be tracked).')
+        msg += ' and'
+    raise RuntimeError(f'{msg}{modified} modified inplace with grad mode enabled. Given that this use case is '
+                       'ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view '
+                       "and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+                       'tracked) or both outside (if you want the inplace to be tracked).')
 
 
 def refresh_view_grad_fn(t):
-    """Regenerate the ``grad_fn`` of view ``t`` after its memory was modified in place."""
+    """Regenerate the ``grad_fn`` of view ``t`` after its memory was modified in place (PyTorch
+    refuses for views made under no_grad or by multi-output ops)."""
     replay_info = t._view_replay
-    replay_info[1] = t._vc[0]
     base = t._base
-    if not base._requires_grad:
+    if not base._requires_grad and t.grad_fn is None:
+        replay_info[1] = t._vc[0]
         return
+    check_view_creation(t, indirect=True)
+    replay_info[1] = t._vc[0]
     node = AsStridedBackward0((grad_edge(base),))
     node.steps = replay_info[0]
     node.layout = _Layout(base._data)
@@ -309,6 +320,7 @@ def rebase_history(view, fn, output_nr=0):
     node = CopySlices((grad_edge(base), (fn, output_nr)))
     node.steps = view._view_replay[0]
     node.layout = _Layout(base._data)
+    node.overlapping = any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape))
     was = base._requires_grad
     base.grad_fn = node
     base._output_nr = 0

@@ -28,7 +28,7 @@ def fill_(self, value):
         r = _wrap(np.full(self._data.shape, v, self._data.dtype))
         r.grad_fn = FillBackward0((grad_edge(self), grad_edge(vt) if vt is not None else (None, 0)))
         r._requires_grad = True
-        return commit(self, r)
+        return commit(self, r, overlap_ok=vt is None)
     self._data[...] = v
     self._vc[0] += 1
     return self

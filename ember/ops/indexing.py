@@ -14,7 +14,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import Node, grad_edge
-from ._inplace import check_writable, inplace_variant
+from ._inplace import check_no_partial_overlap, check_writable, inplace_variant
 from ._node import SavedOutputNode, reduce_grad
 from ._operands import binary_operands, write_out
 from ._views import make_view
@@ -183,13 +183,33 @@ def _result_dim(basic):
 def _basic_array(x, basic, new_dims):
     """``x[basic]`` with PyTorch's strides for inserted dims (``unsqueeze``'s rule, not NumPy's 0)."""
     arr = x[basic]
-    if new_dims:
+    if new_dims or not arr.size:
+        from ._views import storage_offset, strided_view
         item = x.itemsize
         strides = [st // item for st in arr.strides]
         for p, d in new_dims:
             strides[p] = x.shape[d] * x.strides[d] // item if d < x.ndim else 1
-        if tuple(st * item for st in strides) != arr.strides:
-            from ._views import storage_offset, strided_view
+        if not arr.size:
+            # NumPy normalises empty slices (start, step); PyTorch keeps the slice's start and step.
+            offset = storage_offset(x)
+            d = p = 0
+            for k in basic:
+                if k is Ellipsis:
+                    break
+                if k is None:
+                    p += 1
+                    continue
+                n = x.shape[d]
+                if isinstance(k, slice):
+                    start, _, step = k.indices(n) if n else (0, 0, k.step or 1)
+                    strides[p] = x.strides[d] // item * step
+                    p += 1
+                else:
+                    start = k % n
+                offset += start * x.strides[d] // item
+                d += 1
+            arr = strided_view(x, arr.shape, strides, offset)
+        elif tuple(st * item for st in strides) != arr.strides:
             arr = strided_view(x, arr.shape, strides, storage_offset(arr))
     return arr
 
@@ -374,6 +394,8 @@ def setitem(self, key, value):
     x = self._data
     pk = parse_key(key, x.shape)
     value = _value_tensor(value, x.dtype)
+    if pk.adv is None:
+        check_no_partial_overlap(x if pk.basic is None else _basic_array(x, pk.basic, pk.new_dims), value._data)
     if _enabled[0] and (self._requires_grad or value._requires_grad):
         v = self if pk.basic is None else _basic_view(self, pk.basic, pk.name, pk.new_dims)
         if value._data.dtype != x.dtype:
@@ -384,7 +406,7 @@ def setitem(self, key, value):
             _index_put_(v, pk.adv, value, False)
         return
     target = x if pk.basic is None else x[pk.basic]
-    check_writable(target)
+    check_writable(target, pk.adv is not None)
     v = value._data
     if pk.adv is None:
         from .shape import _expand_shape
@@ -449,7 +471,7 @@ def _index_put(input, key, values, accumulate):
     return out
 
 
-_index_put_ = inplace_variant(_index_put, 'index_put_')
+_index_put_ = inplace_variant(_index_put, 'index_put_', overlap_ok=True)
 
 
 def _indices_key(input, indices):
@@ -1293,11 +1315,11 @@ def argwhere(input):
 scatter_ = inplace_variant(scatter, 'scatter_')
 scatter_add_ = inplace_variant(scatter_add, 'scatter_add_')
 scatter_reduce_ = inplace_variant(scatter_reduce, 'scatter_reduce_')
-masked_fill_ = inplace_variant(masked_fill, 'masked_fill_')
+masked_fill_ = inplace_variant(masked_fill, 'masked_fill_', overlap_ok=True)
 masked_scatter_ = inplace_variant(masked_scatter, 'masked_scatter_')
 index_add_ = inplace_variant(index_add, 'index_add_')
 index_copy_ = inplace_variant(index_copy, 'index_copy_')
-index_fill_ = inplace_variant(index_fill, 'index_fill_')
+index_fill_ = inplace_variant(index_fill, 'index_fill_', overlap_ok=True)
 put_ = inplace_variant(put, 'put_')
 
 __all__ = ['gather', 'scatter', 'scatter_add', 'scatter_reduce', 'index_select', 'index_add', 'index_copy',

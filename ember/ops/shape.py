@@ -590,6 +590,9 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f'start ({start}) + length ({length}) exceeds dimension size ({size}).')
     arr = x[(slice(None),) * d + (slice(start, start + length),)]
+    if not arr.size:  # NumPy keeps an empty slice at the input's start; PyTorch moves to ``start``
+        arr = strided_view(x, arr.shape, [st // x.itemsize for st in arr.strides],
+                           storage_offset(x) + start * x.strides[d] // x.itemsize)
     out = make_view(input, arr, 'narrow', (d, start, length))
     return _record_slice(out, SliceBackward0, input, _Narrow(d, start, length))
 
@@ -618,6 +621,8 @@ class UnbindBackward0(Node):
 
     def backward(self, grads):
         from .join import stack
+        if type(grads) is not tuple:  # a single output is passed on its own
+            grads = (grads,)
         shape = self.shape[:self.dim] + self.shape[self.dim + 1:]
         gs = [g if g is not None else _wrap(np.zeros(shape, self.dtype)) for g in grads]
         return (stack(gs, self.dim),)
@@ -630,6 +635,8 @@ class SplitBackward0(Node):
 
     def backward(self, grads):
         from .join import cat
+        if type(grads) is not tuple:
+            grads = (grads,)
         gs = []
         for g, n in zip(grads, self.sizes):
             if g is None:
@@ -674,7 +681,11 @@ def _split_views(input, d, sizes, cls):
     outs = []
     start = 0
     for n in sizes:
-        outs.append(make_view(input, x[pre + (slice(start, start + n),)], 'narrow', (d, start, n), multi_output=True))
+        arr = x[pre + (slice(start, start + n),)]
+        if not arr.size:
+            arr = strided_view(x, arr.shape, [st // x.itemsize for st in arr.strides],
+                               storage_offset(x) + start * x.strides[d] // x.itemsize)
+        outs.append(make_view(input, arr, 'narrow', (d, start, n), multi_output=True))
         start += n
     node = cls((grad_edge(input),)) if _enabled[0] and input._requires_grad else None
     if node is not None:
@@ -1109,8 +1120,8 @@ def _tri(input, diagonal, lower, cls, name, out):
     return r
 
 
-tril_ = inplace_variant(tril, 'tril_')
-triu_ = inplace_variant(triu, 'triu_')
+tril_ = inplace_variant(tril, 'tril_', overlap_ok=True)
+triu_ = inplace_variant(triu, 'triu_', overlap_ok=True)
 
 
 __all__ = ['reshape', 'ravel', 'flatten', 'unflatten', 'expand_copy', 'broadcast_to', 'broadcast_shapes',
