@@ -37,6 +37,9 @@ def _infer_dtype(data):
     if isinstance(data, (list, tuple, range)):
         if len(data) == 0:
             return _dtype._default[0]
+        fast = _python_scalars_dtype(data)
+        if fast is not None:
+            return fast
         result = None
         for item in data:
             if item is data:
@@ -48,6 +51,24 @@ def _infer_dtype(data):
             result = d if result is None else _dtype.promote_types(result, d)
         return result
     raise RuntimeError(f'Could not infer dtype of {type(data).__name__}')
+
+
+_SCALAR_TYPES = {bool: 0, int: 1, float: 2}
+
+
+def _python_scalars_dtype(data):
+    """The dtype of nested lists of Python bools/ints/floats only, found at C speed (None otherwise)."""
+    try:
+        with np.errstate(all='ignore'):
+            flat = np.array(data, dtype=object)
+    except Exception:  # ragged data, or items NumPy cannot take apart: the slow path decides
+        return None
+    if flat.dtype != object or flat.size == 0:
+        return None
+    cats = [_SCALAR_TYPES.get(t) for t in set(map(type, flat.reshape(-1).tolist()))]
+    if None in cats:
+        return None
+    return (_dtype.bool_, _dtype.int64, _dtype._default[0])[max(cats)]
 
 
 def _sizes(data):
@@ -421,25 +442,28 @@ def _checked_cast(v, d):
 
 
 def _arange_values(start, step, n, d):
-    """``arange``'s values: vectors of ``2 * lanes`` elements start at ``start + step * i`` and add
-    ``k * step``; the remainder of each thread's chunk takes ``start + step * i`` directly."""
+    """``arange``'s values: each vector of ``lanes`` elements starts at ``start + step * i`` (rounded
+    to the result dtype) and adds ``k * step``; the last ``< 2 * lanes`` elements of each thread's
+    chunk take ``start + step * i`` directly."""
     acc = np.float32 if d is _dtype.float16 else np.float64
     lanes = {'float16': 16, 'float32': 8, 'float64': 4}[d.name]
-    i = np.arange(n)
-    vec = np.zeros(n, bool)
     # PyTorch splits ranges longer than its grain size over its intra-op threads (``get_num_threads``),
     # each vectorising its own chunk.
     from ._threads import get_num_threads
     chunks = min(get_num_threads(), -(-n // 32768)) if n > 32768 else 1
-    size = -(-n // chunks) if n else 0
-    for b in range(0, n, max(size, 1)):
+    size = -(-n // chunks) if n else 1
+    out = np.empty(n, d.np)
+    k = np.arange(lanes)
+    for b in range(0, n, size):
         m = min(size, n - b)
-        vec[b:b + m - m % (2 * lanes)] = True
-    offset = (i - (i // size * size if size else 0)) % lanes
-    base = _fma(i - offset, step, start, acc).astype(d.np).astype(acc)
-    vv = _fma(offset, step, base, acc)
-    sv = _fma(i, step, start, acc)
-    return np.where(vec, vv, sv).astype(d.np)
+        mv = m - m % (2 * lanes)
+        if mv:
+            base = _fma(np.arange(b, b + mv, lanes), step, start, acc).astype(d.np).astype(acc)
+            offsets = np.broadcast_to(k, (len(base), lanes)).reshape(-1)
+            out[b:b + mv] = _fma(offsets, step, np.repeat(base, lanes), acc)
+        if m > mv:
+            out[b + mv:b + m] = _fma(np.arange(b + mv, b + m), step, start, acc)
+    return out
 
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,

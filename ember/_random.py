@@ -344,6 +344,14 @@ def _normal_pairs(gen, n):
     return out
 
 
+def _box_muller32(blocks, mean, std):
+    """PyTorch's AVX2 ``normal_fill_16``: (k, 2, 8) float32 uniforms -> (k, 2, 8) normals."""
+    radius = np.sqrt(_F32(-2) * _log256(_F32(1) - blocks[:, 0]))
+    s, c = _sincos256(_F32(_TWO_PI) * blocks[:, 1])
+    pair = np.stack([radius * c, radius * s], 1)
+    return pair if (mean, std) == (0, 1) else _fma32(pair, std, mean)
+
+
 def _cast(vals, np_dtype):
     """Double results to ``np_dtype``; float16 goes through float32, as C++'s ``Half(float)`` does."""
     if np_dtype == np.float16:
@@ -364,12 +372,10 @@ def _normal(gen, n, np_dtype, mean, std, contiguous):
         u = np.concatenate([u[:full], gen._uniform01(16, np_dtype)])
     blocks = u.reshape(-1, 2, 8)
     if np_dtype != _F64:
-        radius = np.sqrt(_F32(-2) * _log256(_F32(1) - blocks[:, 0]))
-        s, c = _sincos256(_F32(_TWO_PI) * blocks[:, 1])
-        pair = np.stack([radius * c, radius * s], 1)
-        m, sd = _F32(mean), _F32(std)
-        if (m, sd) != (0, 1):
-            pair = _fma32(pair, sd, m)
+        pair = np.empty(blocks.shape, _F32)
+        # Chunks of 4096 blocks keep the many float32 passes cache-resident (several times faster).
+        for i in range(0, len(blocks), 4096):
+            pair[i:i + 4096] = _box_muller32(blocks[i:i + 4096], _F32(mean), _F32(std))
     else:
         radius = np.sqrt(-2.0 * np.log(1.0 - blocks[:, 0]))
         theta = _TWO_PI * blocks[:, 1]
