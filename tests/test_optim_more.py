@@ -1,6 +1,8 @@
 """RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop and LBFGS: 50 steps on the same model,
 data and initial weights end where PyTorch's do; state_dict layout, resuming (also from a PyTorch
 state_dict) and hyper-parameter errors match."""
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -313,3 +315,59 @@ def test_tensor_lr_and_version_counter():
     _run(opt, p, x, y, 2)
     assert p[0]._version > v
     assert opt.state[p[3]] == {}
+
+
+def _hook_trace(lib):
+    p = _params(lib)
+    x, y = _data(lib)
+    opt = lib.optim.RMSprop(p, lr=0.01)
+    log = []
+    opt.register_step_pre_hook(lambda o, a, k: log.append(('pre', len(a), a[0] is o, sorted(k))))
+    opt.register_step_post_hook(lambda o, a, k: log.append(('post', len(a), sorted(k))))
+    module = importlib.import_module(f'{lib.__name__}.optim.optimizer')
+    g_pre = module.register_optimizer_step_pre_hook(lambda o, a, k: log.append(('gpre',)))
+    g_post = module.register_optimizer_step_post_hook(lambda o, a, k: log.append(('gpost',)))
+    fn = _closure(opt, p, x, y)
+    opt.step()
+    opt.step(fn)
+    opt.step(closure=fn)
+    g_pre.remove()
+    g_post.remove()
+    # a pre-hook may replace the arguments: here it drops the closure
+    h = opt.register_step_pre_hook(lambda o, a, k: ((o,), {}))
+    log.append(('result', opt.step(fn)))
+    h.remove()
+    with pytest.raises(RuntimeError, match='must return None or a tuple of \\(new_args, new_kwargs\\)'):
+        with opt.register_step_pre_hook(lambda o, a, k: 3):
+            opt.step()
+    opt.step()
+    opt.register_state_dict_pre_hook(lambda o: log.append('sd_pre1'))
+    opt.register_state_dict_pre_hook(lambda o: log.append('sd_pre0'), prepend=True)
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, 'extra': 1})
+    opt.register_state_dict_post_hook(lambda o, sd: log.append(('sd_post', sorted(sd))))
+    sd = opt.state_dict()
+    log.append(sorted(sd))
+    opt.register_load_state_dict_pre_hook(lambda o, sd: log.append(('ld_pre', sorted(sd))))
+    opt.register_load_state_dict_pre_hook(lambda o, sd: {k: v for k, v in sd.items() if k != 'extra'},
+                                          prepend=True)
+    opt.register_load_state_dict_post_hook(lambda o: log.append('ld_post'))
+    opt.load_state_dict(sd)
+    return log
+
+
+def test_step_and_state_dict_hooks_match_torch():
+    assert _hook_trace(ember) == _hook_trace(torch)
+
+
+def test_lbfgs_step_hooks_see_the_closure():
+    logs = []
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = lib.optim.LBFGS(p, max_iter=2)
+        log = []
+        opt.register_step_pre_hook(lambda o, a, k: log.append((len(a), sorted(k))))
+        opt.step(_closure(opt, p, x, y))
+        opt.step(closure=_closure(opt, p, x, y))
+        logs.append(log)
+    assert logs[0] == logs[1] == [(2, []), (1, ['closure'])]

@@ -190,13 +190,8 @@ class LBFGS(Optimizer):
             with enable_grad():
                 return closure()
 
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            hook(self, (), {})
         with no_grad():
-            orig_loss = self._iterate(evaluate)
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, (), {})
-        return orig_loss
+            return self._iterate(evaluate)
 
     def _iterate(self, closure):
         group = self.param_groups[0]

@@ -2,10 +2,12 @@
 
 Subclasses implement ``step``; updates work on the parameters' arrays in place with NumPy ufuncs
 (``out=`` buffers, no temporaries where avoidable) and bump each parameter's version counter,
-exactly as an in-place tensor op would.
+exactly as an in-place tensor op would. Every subclass's ``step`` is wrapped (at class creation) so
+that the global and per-optimizer step hooks run around it, with the call's ``(args, kwargs)``.
 """
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
+from functools import wraps
 from itertools import chain
 
 from .._tensor import Tensor, _wrap
@@ -19,17 +21,74 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+_global_optimizer_pre_hooks = OrderedDict()
+_global_optimizer_post_hooks = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new
+    ``(args, kwargs)``."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Run ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(func):
+    @wraps(func)
+    def step(*args, **kwargs):
+        self = args[0]
+        for hook in list(chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values())):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f'{func} must return None or a tuple of (new_args, new_kwargs), but got '
+                                       f'{result}.')
+                args, kwargs = result
+        out = func(*args, **kwargs)
+        for hook in list(chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values())):
+            hook(self, args, kwargs)
+        return out
+
+    step._hooked = True
+    return step
+
+
+def _add_hook(hooks, hook, prepend=False):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+_HOOK_DICTS = ('_optimizer_step_pre_hooks', '_optimizer_step_post_hooks', '_optimizer_state_dict_pre_hooks',
+               '_optimizer_state_dict_post_hooks', '_optimizer_load_state_dict_pre_hooks',
+               '_optimizer_load_state_dict_post_hooks')
+
 
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)`` with ``params`` an iterable of tensors, of
     ``(name, tensor)`` pairs, or of dicts (parameter groups with per-group options)."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get('step')
+        if step is not None and not getattr(step, '_hooked', False):
+            cls.step = _with_step_hooks(step)
+
     def __init__(self, params, defaults):
         self.defaults = defaults
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._optimizer_step_pre_hooks = {}
-        self._optimizer_step_post_hooks = {}
         if isinstance(params, Tensor):
             raise TypeError('params argument given to the optimizer should be an iterable of Tensors or dicts, '
                             f'but got {params.type()}')
@@ -55,8 +114,8 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.__dict__.setdefault('_optimizer_step_pre_hooks', {})
-        self.__dict__.setdefault('_optimizer_step_post_hooks', {})
+        for name in _HOOK_DICTS:
+            self.__dict__.setdefault(name, OrderedDict())
 
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with 'params' and optional per-group options)."""
@@ -120,31 +179,43 @@ class Optimizer:
         raise NotImplementedError
 
     def _run_step(self, closure, update):
-        """Evaluate ``closure`` (with grad enabled) if given, run hooks and ``update()``; return the loss."""
+        """Evaluate ``closure`` (with grad enabled) if given, then ``update()``; return the loss."""
         from ..autograd.grad_mode import enable_grad
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for hook in list(self._optimizer_step_pre_hooks.values()):
-            hook(self, (), {})
         update()
-        for hook in list(self._optimizer_step_post_hooks.values()):
-            hook(self, (), {})
         return loss
 
     def register_step_pre_hook(self, hook):
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        """``hook(optimizer, args, kwargs)`` runs before ``step``; it may return new ``(args, kwargs)``."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        """``hook(optimizer, args, kwargs)`` runs after ``step``."""
+        return _add_hook(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs before ``state_dict`` builds its result."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs on ``state_dict``'s result; it may return a replacement."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs before ``load_state_dict``; it may return a replacement."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs after ``load_state_dict``."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def state_dict(self):
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as in PyTorch."""
+        for hook in list(self._optimizer_state_dict_pre_hooks.values()):
+            hook(self)
         mapping = {}
         start = 0
 
@@ -158,11 +229,20 @@ class Optimizer:
 
         param_groups = [pack(g) for g in self.param_groups]
         packed_state = {mapping[id(k)] if isinstance(k, Tensor) else k: v for k, v in self.state.items()}
-        return {'state': packed_state, 'param_groups': param_groups}
+        state_dict = {'state': packed_state, 'param_groups': param_groups}
+        for hook in list(self._optimizer_state_dict_post_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Restore state and hyper-parameters saved by ``state_dict`` (Ember's or PyTorch's)."""
         state_dict = state_dict.copy()
+        for hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = deepcopy(state_dict['param_groups'])
         if len(groups) != len(saved_groups):
@@ -206,6 +286,8 @@ class Optimizer:
 
         self.__setstate__({'state': state,
                            'param_groups': [update_group(g, ng) for g, ng in zip(groups, saved_groups)]})
+        for hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+            hook(self)
 
 
 def _scalar_dtype():
