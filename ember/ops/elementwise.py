@@ -362,7 +362,7 @@ class _BinaryNode(SavedOutputNode):
     _saves_r = False
 
     def backward(self, g):
-        a, b = self.saved() if self._saved else (None, None)
+        a, b = self.saved() if self._saved or self._released else (None, None)
         if a is None:
             a = self.sa
         if b is None:
