@@ -108,6 +108,11 @@ CASES = {
     'rprop_step_sizes': lambda lib, p: lib.optim.Rprop(p, lr=0.01, step_sizes=(1e-3, 0.02)),
     'rprop_maximize': lambda lib, p: lib.optim.Rprop(p, lr=0.001, maximize=True, step_sizes=(1e-6, 0.005)),
     'rprop_groups': _groups('Rprop', lr=0.01),
+    'adafactor': lambda lib, p: lib.optim.Adafactor(p),
+    'adafactor_lr_wd': lambda lib, p: lib.optim.Adafactor(p, lr=0.02, weight_decay=0.1, beta2_decay=-0.5),
+    'adafactor_eps_d': lambda lib, p: lib.optim.Adafactor(p, eps=(1e-3, 1e-2), d=2.0),
+    'adafactor_maximize': lambda lib, p: lib.optim.Adafactor(p, lr=0.003, maximize=True),
+    'adafactor_groups': _groups('Adafactor', lr=0.02),
 }
 
 LBFGS_CASES = {
@@ -197,7 +202,7 @@ def test_lbfgs_stops_at_optimum():
 
 FIRST = {
     'RMSprop': dict(lr=0.01, momentum=0.5, centered=True), 'Adagrad': dict(lr=0.1), 'Adadelta': dict(),
-    'Adamax': dict(), 'NAdam': dict(), 'RAdam': dict(), 'ASGD': dict(t0=1), 'Rprop': dict(),
+    'Adamax': dict(), 'NAdam': dict(), 'RAdam': dict(), 'ASGD': dict(t0=1), 'Rprop': dict(), 'Adafactor': dict(),
 }
 
 
@@ -287,6 +292,12 @@ def test_adagrad_state_is_created_eagerly():
     lambda lib, p: lib.optim.Rprop(p, etas=(0.5, 0.9)),
     lambda lib, p: lib.optim.Rprop(p, lr=-1),
     lambda lib, p: lib.optim.LBFGS(p, lr=-1),
+    lambda lib, p: lib.optim.Adafactor(p, lr=-1),
+    lambda lib, p: lib.optim.Adafactor(p, beta2_decay=0.5),
+    lambda lib, p: lib.optim.Adafactor(p, eps=(-1, 1e-3)),
+    lambda lib, p: lib.optim.Adafactor(p, eps=(None, -1)),
+    lambda lib, p: lib.optim.Adafactor(p, d=0.5),
+    lambda lib, p: lib.optim.Adafactor(p, weight_decay=-1),
     lambda lib, p: lib.optim.RMSprop(p, lr=lib.tensor([0.1, 0.2])),
 ])
 def test_bad_hyper_parameters_raise_like_torch(make):

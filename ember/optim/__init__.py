@@ -4,6 +4,7 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .adadelta import Adadelta
 from .adagrad import Adagrad
+from .adafactor import Adafactor
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
