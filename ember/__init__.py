@@ -34,6 +34,7 @@ from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inferenc
     is_inference_mode_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled
 from . import autograd, cuda
+from . import random
 from . import return_types
 from . import linalg
 from . import nn, optim

@@ -301,20 +301,32 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
 
 # ---- filled tensors ---------------------------------------------------------------------------------
 
-def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def _sizes_arg(name, sizes, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    if size is None:
+        return _shape(sizes)
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return _shape((size,))
+
+
+def zeros(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of zeros of shape ``size`` (the default dtype unless given)."""
-    return _out(_finish(np.zeros(_shape(size), _resolve(dtype)), requires_grad, device, layout, pin_memory), out)
+    arr = np.zeros(_sizes_arg('zeros', sizes, size), _resolve(dtype))
+    return _out(_finish(arr, requires_grad, device, layout, pin_memory), out)
 
 
-def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+def ones(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of ones of shape ``size``."""
-    return _out(_finish(np.ones(_shape(size), _resolve(dtype)), requires_grad, device, layout, pin_memory), out)
+    arr = np.ones(_sizes_arg('ones', sizes, size), _resolve(dtype))
+    return _out(_finish(arr, requires_grad, device, layout, pin_memory), out)
 
 
-def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+def empty(*sizes, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """An uninitialised tensor of shape ``size``."""
-    return _out(_finish(np.empty(_shape(size), _resolve(dtype)), requires_grad, device, layout, pin_memory), out)
+    arr = np.empty(_sizes_arg('empty', sizes, size), _resolve(dtype))
+    return _out(_finish(arr, requires_grad, device, layout, pin_memory), out)
 
 
 def _fill_dtype(fill_value):
@@ -632,22 +644,25 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return tensor(data, dtype=d, device=device, requires_grad=requires_grad)
 
 
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False):
     """Zeros of shape ``size`` with ``self``'s dtype unless ``dtype`` is given."""
-    return zeros(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad,
-                 layout=layout, pin_memory=pin_memory)
+    return zeros(*sizes, size=size, dtype=self.dtype if dtype is None else dtype, device=device,
+                 requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False):
     """Ones of shape ``size`` with ``self``'s dtype unless ``dtype`` is given."""
-    return ones(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad,
-                layout=layout, pin_memory=pin_memory)
+    return ones(*sizes, size=size, dtype=self.dtype if dtype is None else dtype, device=device,
+                requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
 
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
+def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False):
     """An uninitialised tensor of shape ``size`` with ``self``'s dtype unless ``dtype`` is given."""
-    return empty(*size, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad,
-                 layout=layout, pin_memory=pin_memory)
+    return empty(*sizes, size=size, dtype=self.dtype if dtype is None else dtype, device=device,
+                 requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
 
 
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,

@@ -451,16 +451,6 @@ def _empty(size, dtype, default=None):
     return _wrap(np.empty(_shape(size), d.np))
 
 
-def _size_arg(size, fn):
-    if len(size) == 1 and isinstance(size[0], (list, tuple)):
-        return tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) and not (isinstance(s, Tensor) and s.numel() == 1):
-            raise TypeError(f'{fn}(): argument \'size\' must be tuple of ints, but found element of type '
-                            f'{type(s).__name__}')
-    return size
-
-
 def _result(t, out, requires_grad, device):
     check_device(device)
     if requires_grad:
@@ -470,19 +460,21 @@ def _result(t, out, requires_grad, device):
 
 # ---- public samplers -------------------------------------------------------------------------------
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
          requires_grad=False):
     """Uniform samples on [0, 1) of shape ``size`` (PyTorch's stream after ``manual_seed``)."""
-    t = _empty(_size_arg(size, 'rand'), dtype)
+    from ._creation import _sizes_arg
+    t = _empty(_sizes_arg('rand', sizes, size), dtype)
     _check_float(t, 'check_uniform_bounds')
     t._data[...] = _uniform(_gen(generator), t._data.size, t._data.dtype, 0.0, 1.0).reshape(t._data.shape)
     return _result(t, out, requires_grad, device)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
           requires_grad=False):
     """Standard normal samples of shape ``size``."""
-    t = _empty(_size_arg(size, 'randn'), dtype)
+    from ._creation import _sizes_arg
+    t = _empty(_sizes_arg('randn', sizes, size), dtype)
     _check_float(t, 'normal_kernel_cpu')
     t._data[...] = _normal(_gen(generator), t._data.size, t._data.dtype, 0.0, 1.0, True).reshape(t._data.shape)
     return _result(t, out, requires_grad, device)
@@ -495,6 +487,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         if high is None:
             raise TypeError("randint() missing required argument 'size' (pos 2)")
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not "
                         f'{type(size).__name__}')

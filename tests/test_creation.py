@@ -329,3 +329,14 @@ def test_ragged_error_messages():
         ember.tensor([300], dtype=ember.uint8)
     with pytest.raises(RuntimeError, match='upper bound and lower bound inconsistent with step sign'):
         ember.arange(10, 0)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda L: L.zeros(size=(2, 3)),
+    lambda L: L.ones(size=[2]),
+    lambda L: L.empty(size=(0, 2)).fill_(1),
+    lambda L: L.ones(2).new_zeros(size=(2, 3)),
+    lambda L: L.zeros((2,), size=(3,)),
+])
+def test_size_keyword(fn):
+    same(fn)

@@ -302,3 +302,18 @@ def test_statistics():
     assert abs(p.mean() - 4) < 0.1
     counts = np.bincount(ember.multinomial(ember.tensor([1., 2., 7.]), 30_000, True).numpy(), minlength=3)
     np.testing.assert_allclose(counts / 30_000, [0.1, 0.2, 0.7], atol=0.01)
+
+
+def test_size_keyword_and_randint_high_only():
+    same(lambda L: [L.rand(size=(2, 3)), L.randn(size=(17,)), L.randint(10, size=(4,))])
+
+
+def test_fork_rng():
+    ember.manual_seed(0)
+    with ember.random.fork_rng():
+        inside = ember.rand(3)
+    np.testing.assert_array_equal(ember.rand(3).numpy(), inside.numpy())
+    with pytest.raises(AssertionError, match='CUDA'):
+        with ember.random.fork_rng(devices=[0]):
+            pass
+    assert ember.random.initial_seed() == 0 and ember.random.default_generator is ember.default_generator
