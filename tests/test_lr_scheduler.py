@@ -344,3 +344,47 @@ def test_warm_restarts_fractional_epochs():
     with pytest.raises(ValueError, match='Expected non-negative epoch, but got -1'):
         ember.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3).step(-1)
     assert math.isclose(ember.optim.lr_scheduler.CyclicLR._triangular2_scale_fn(3), 0.25)
+
+
+SWALR = {
+    'cos': lambda sw, o: sw.SWALR(o, swa_lr=0.05),
+    'linear': lambda sw, o: sw.SWALR(o, swa_lr=[0.01, 0.2, 0.05], anneal_epochs=7, anneal_strategy='linear'),
+    'no_anneal': lambda sw, o: sw.SWALR(o, swa_lr=0.03, anneal_epochs=0),
+}
+
+
+@pytest.mark.parametrize('name', list(SWALR))
+def test_swalr_matches_torch(name):
+    sched_e, sched_t = _compare(lambda L, o: SWALR[name](_swa(o), o), steps=30)
+    assert list(sched_e.state_dict()) == list(sched_t.state_dict())
+    assert _plain(sched_e.state_dict()) == _plain(sched_t.state_dict())
+
+
+def _swa(opt):
+    return (torch if isinstance(opt, torch.optim.Optimizer) else ember).optim.swa_utils
+
+
+def test_swalr_after_cosine_and_resume():
+    seqs = []
+    for lib in (ember, torch):
+        opt = _opt(lib)
+        cos = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+        seq = []
+        for _ in range(5):
+            opt.step()
+            cos.step()
+        swa = lib.optim.swa_utils.SWALR(opt, swa_lr=0.01, anneal_epochs=4, anneal_strategy='linear')
+        state = swa.state_dict()
+        for _ in range(8):
+            opt.step()
+            swa.step()
+            seq.append(_lrs(opt))
+        swa.load_state_dict(state)
+        assert swa.anneal_func(0.5) == 0.5
+        seqs.append(seq)
+    assert seqs[0] == seqs[1]
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="anneal_strategy must be one of 'cos' or 'linear', instead got exp"):
+            lib.optim.swa_utils.SWALR(_opt(lib), 0.1, anneal_strategy='exp')
+        with pytest.raises(ValueError, match='anneal_epochs must be equal or greater than 0, got -1'):
+            lib.optim.swa_utils.SWALR(_opt(lib), 0.1, anneal_epochs=-1)

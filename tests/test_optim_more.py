@@ -382,3 +382,75 @@ def test_lbfgs_step_hooks_see_the_closure():
         opt.step(closure=_closure(opt, p, x, y))
         logs.append(log)
     assert logs[0] == logs[1] == [(2, []), (1, ['closure'])]
+
+
+def _bn_model(lib):
+    rng = np.random.default_rng(5)
+    m = lib.nn.Sequential(lib.nn.Linear(5, 4), lib.nn.BatchNorm1d(4), lib.nn.Linear(4, 1))
+    with lib.no_grad():
+        for p in m.parameters():
+            p.copy_(lib.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)).astype(np.float32)))
+    return m
+
+
+SWA = {
+    'swa': lambda sw, m: sw.AveragedModel(m),
+    'swa_buffers': lambda sw, m: sw.AveragedModel(m, use_buffers=True),
+    'ema_multi': lambda sw, m: sw.AveragedModel(m, multi_avg_fn=sw.get_ema_multi_avg_fn(0.9)),
+    'ema_multi_buffers': lambda sw, m: sw.AveragedModel(m, multi_avg_fn=sw.get_ema_multi_avg_fn(0.8),
+                                                        use_buffers=True),
+    'ema_avg_fn': lambda sw, m: sw.AveragedModel(m, avg_fn=sw.get_ema_avg_fn(0.95)),
+    'swa_avg_fn': lambda sw, m: sw.AveragedModel(m, avg_fn=sw.get_swa_avg_fn()),
+}
+
+
+@pytest.mark.parametrize('name', list(SWA))
+def test_averaged_model_matches_torch(name):
+    out = []
+    for lib in (ember, torch):
+        m = _bn_model(lib)
+        avg = SWA[name](lib.optim.swa_utils, m)
+        opt = lib.optim.SGD(m.parameters(), lr=0.1, momentum=0.5)
+        x, y = _data(lib)
+        for _ in range(6):
+            opt.zero_grad()
+            ((m(x) - y) ** 2).mean().backward()
+            opt.step()
+            avg.update_parameters(m)
+        sd = avg.state_dict()
+        out.append((list(sd), {k: v.detach().numpy().copy() for k, v in sd.items()},
+                    avg(x).detach().numpy(), str(avg)))
+    assert out[0][0] == out[1][0] and out[0][3] == out[1][3]
+    for k, v in out[1][1].items():
+        assert out[0][1][k].dtype == v.dtype, k
+        np.testing.assert_allclose(out[0][1][k], v, rtol=1e-5, atol=1e-6, err_msg=k)
+    np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-5, atol=1e-6)
+
+
+def test_update_bn_matches_torch():
+    out = []
+    for lib in (ember, torch):
+        m = _bn_model(lib)
+        rng = np.random.default_rng(9)
+        batches = [lib.tensor(rng.standard_normal((8, 5)).astype(np.float32)) for _ in range(3)]
+        loader = [batches[0], (batches[1], 'label'), [batches[2]]]
+        m.eval()
+        m[1].momentum = 0.3
+        lib.optim.swa_utils.update_bn(loader, m)
+        bn = m[1]
+        out.append((bn.running_mean.numpy().copy(), bn.running_var.numpy().copy(), int(bn.num_batches_tracked),
+                    m.training, bn.momentum))
+        lib.optim.swa_utils.update_bn(loader, lib.nn.Linear(5, 1))  # no batch norm: nothing to do
+    for a, b in zip(out[0], out[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_swa_errors():
+    for lib in (ember, torch):
+        sw = lib.optim.swa_utils
+        with pytest.raises(ValueError, match='Invalid decay value 1.5 provided'):
+            sw.get_ema_multi_avg_fn(1.5)
+        with pytest.raises(ValueError, match='Invalid decay value -0.1 provided'):
+            sw.get_ema_avg_fn(-0.1)
+        with pytest.raises(AssertionError, match='Only one of avg_fn and multi_avg_fn should be provided'):
+            sw.AveragedModel(_bn_model(lib), avg_fn=sw.get_swa_avg_fn(), multi_avg_fn=sw.get_swa_multi_avg_fn())

@@ -13,3 +13,4 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from . import lr_scheduler
+from . import swa_utils
