@@ -15,20 +15,19 @@ numbers bit for bit:
   fresh uniforms). float32 uses the cephes-style polynomial ``log``/``sincos`` of PyTorch's
   AVX2 kernel, reproduced operation by operation. Smaller or non-contiguous tensors take the
   scalar double path, which keeps the unused sine of each pair for the next draw.
-- ``random_``/``randint`` take ``draw % range + from`` (64-bit draws from a range of 2**28); ``randperm`` is a forward
-  Fisher-Yates shuffle driven by ``random() % (n - i)``, evaluated here without a loop.
+- ``random_``/``randint`` take ``draw % range + from`` (64-bit draws from a range of 2**28 on);
+  ``randperm`` is a forward Fisher-Yates shuffle driven by ``random() % (n - i)``, evaluated
+  here without a Python loop.
 - Elements are filled in memory order, as PyTorch's TensorIterator visits them.
 
-Exact: ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``rand_like``,
-``randn_like``, ``randint_like``, ``uniform_``, ``normal_``, ``random_``, ``bernoulli``/
-``bernoulli_``, ``exponential_``, ``geometric_``, ``log_normal_``, ``cauchy_`` and
-``multinomial`` for float32 and float64, and ``poisson`` for float64 and float32 rates
-(one Python step per element). float16 ``normal_`` of 16 or more contiguous elements is
-statistically correct but not bit-exact. ``bernoulli_(p)`` with a float ``p`` follows
-PyTorch's portable kernel; PyTorch builds with MKL on Intel processors use MKL's stream
-there instead. ``randperm(n)`` for n of 2**32 / 20 or more and the order of tied
-zero-probability categories in ``multinomial`` without replacement are statistically
-correct only.
+Exact (float16, float32, float64 and the integer dtypes each accepts): ``rand``, ``randn``,
+``randint``, ``randperm``, ``normal``, ``rand_like``, ``randn_like``, ``randint_like``,
+``uniform_``, ``normal_``, ``random_``, ``bernoulli``/``bernoulli_``, ``exponential_``,
+``geometric_``, ``log_normal_``, ``cauchy_``, ``multinomial`` and ``poisson`` (one Python step
+per element; its rejection test uses Python's ``lgamma``). Statistically correct only:
+``randperm(n)`` for n of 2**32 / 20 or more, and the order of tied zero-probability categories
+in ``multinomial`` without replacement. ``bernoulli_(p)`` with a number ``p`` follows PyTorch's
+portable kernel, which PyTorch uses except on Intel processors with MKL.
 """
 import math
 import os
@@ -774,8 +773,8 @@ class _Stream:
 
     def __call__(self):
         if not self.buf:
-            self.buf = gen_list = self.gen._uniform01(max(64, self.drawn), _F64).tolist()
-            self.drawn += len(gen_list)
+            self.buf = self.gen._uniform01(max(64, self.drawn), _F64).tolist()
+            self.drawn += len(self.buf)
             self.buf.reverse()
         self.used += 1
         return self.buf.pop()

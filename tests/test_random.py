@@ -317,3 +317,21 @@ def test_fork_rng():
         with ember.random.fork_rng(devices=[0]):
             pass
     assert ember.random.initial_seed() == 0 and ember.random.default_generator is ember.default_generator
+
+
+@pytest.mark.parametrize('fn', [
+    lambda L: L.multinomial(L.linspace(0.1, 1, 40, dtype=L.float16).reshape(4, 10), 3),
+    lambda L: L.multinomial(L.linspace(0.1, 1, 40, dtype=L.float16).reshape(4, 10), 7, True),
+    lambda L: L.poisson(L.tensor([0., 0.5, 3., 12., 40.] * 4, dtype=L.float16)),
+    lambda L: L.empty(100, dtype=L.float16).normal_(0.3, 2.7),
+    lambda L: L.empty(37, dtype=L.float16).normal_(-1.1, 0.1),
+    lambda L: L.empty(100, dtype=L.float16).geometric_(0.3),
+    lambda L: L.empty(100, dtype=L.float16).random_(-50, 1000),
+    lambda L: L.normal(0.3, L.linspace(0.1, 3, 40, dtype=L.float16)),
+    lambda L: L.randn_like(L.zeros(3, 20, dtype=L.float16).t()),
+    lambda L: L.zeros(6, 20)[::2, 1::3].uniform_(-1, 2),
+    lambda L: L.zeros(6, 40)[::2].normal_(),
+    lambda L: L.empty(3, 7, dtype=L.float64).t().exponential_(0.5),
+])
+def test_more_layouts_and_float16(fn):
+    same(fn)
