@@ -7,13 +7,13 @@ and uses ``record`` to attach a node to the output when autograd is recording.
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 
 def needs_grad(*tensors):
     """True when grad mode is on and any of ``tensors`` (None allowed) requires grad."""
-    if not _enabled[0]:
+    if not _grad_enabled():
         return False
     for t in tensors:
         if t is not None and t._requires_grad:
@@ -41,14 +41,17 @@ class SavedOutputNode(Node):
     to this node when ``create_graph`` is on so that double backward flows through it.
     """
 
-    __slots__ = ('_out',)
+    __slots__ = ()
+    # Not a slot: a class-level None that the few nodes saving an output shadow in their __dict__,
+    # so the common "nothing saved" checks are plain attribute reads.
+    _out = None
 
     def save_output(self, out):
         self._out = (out._data, out._vc, out._vc[0])
 
     def saved_output(self):
         """The saved output (None if the op did not need to save it)."""
-        saved = getattr(self, '_out', None)
+        saved = self._out
         if saved is None:
             if self._released:
                 self.saved()  # raises the "backward through the graph a second time" error
@@ -63,17 +66,21 @@ class SavedOutputNode(Node):
                 f'{vc[0]}; expected version {ver} instead. Hint: enable anomaly detection with '
                 'ember.autograd.set_detect_anomaly(True) to find the operation that failed to compute its '
                 'gradient.')
-        if _enabled[0]:
+        if _grad_enabled():
             t = _wrap(arr, True, self)
         else:
             t = _wrap(arr)
         t._vc = vc
         return t
 
-    def _release_extra(self):
-        if getattr(self, '_out', None) is not None:
+    def _release(self):
+        if self._saved:
+            self._saved = ()
+            self._released = True
+        if self._out is not None:
             self._out = None
             self._released = True
+        self._release_extra()
 
 
 def sum_to_shape(g, shape):

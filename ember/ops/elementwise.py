@@ -405,6 +405,7 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
     comparisons) pays for none: promote, run the kernel, wrap, and record only under grad.
     """
     record = None if fa is None else _recorder(name, fa, fb, needs_a, needs_b, names)
+    record_ts = None if record is None else record.tensor_scalar
     check_types = operands != 'any'
     tensors_only = operands == 'tensors'
 
@@ -452,8 +453,8 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
                 # Fast path for the commonest call, float tensor op Python float: NumPy's own
                 # promotion already gives PyTorch's result dtype here.
                 r = _wrap(kernel(input._data, other))
-                if record is not None and input._requires_grad and _grad_enabled():
-                    record(r, input, other, input, None)
+                if record_ts is not None and input._requires_grad and _grad_enabled():
+                    record_ts(r, input, other)
                 if out is not None:
                     return write_out(out, r)
                 return r
@@ -513,6 +514,25 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
                 node.save_output(r)
         r.grad_fn = node
         r._requires_grad = True
+
+    ts_saves_a = a_for_a
+    ts_saves_r = r_for_a
+
+    def record_tensor_scalar(r, input, other):
+        # ``record`` specialised to ``input`` a tensor requiring grad and ``other`` a Python scalar.
+        node = node_ts((grad_edge(input), _NO_EDGE))
+        if node_ts._fa is not None:
+            if ts_saves_a:
+                node.save(input, None)
+            node.sa = None
+            node.sb = other
+            node.meta = ((input._data.shape, input._data.dtype), None)
+            if ts_saves_r:
+                node.save_output(r)
+        r.grad_fn = node
+        r._requires_grad = True
+
+    record.tensor_scalar = record_tensor_scalar
     return record
 
 
