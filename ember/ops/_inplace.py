@@ -10,7 +10,7 @@ its own output now refers to ``self``, so a later in-place change of ``self`` is
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import grad_edge
 from ._views import base_requires_grad_now, check_view_creation, rebase_history
 
@@ -22,7 +22,7 @@ def check_inplace(t, requires_grad=None):
     for leaves that require grad, views of them, and views made under no_grad or by
     multi-output ops.
     """
-    if not _enabled[0]:
+    if not _grad_enabled():
         return
     if not (requires_grad or t._requires_grad):
         return
@@ -165,7 +165,7 @@ def inplace_variant(op, name, overlap_ok=False):
         for v in args:
             if isinstance(v, Tensor):
                 check_no_partial_overlap(self._data, v._data)
-        if _enabled[0]:
+        if _grad_enabled():
             grad = self._requires_grad or _any_requires_grad(args, kwargs)
             check_inplace(self, grad)
             if grad:

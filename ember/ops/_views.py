@@ -34,7 +34,7 @@ import weakref
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 # How a view was created (the third item of ``_view_replay``).
@@ -48,27 +48,37 @@ def make_view(src, arr, method, args, multi_output=False):
     outputs of ops returning several views (``unbind``, ``split``, ``chunk``).
     """
     out = _wrap(arr)
-    out._vc = src._vc
-    step = ((method, args),)
-    creation = (MULTI_OUTPUT if multi_output else DEFAULT) if _enabled[0] else NO_GRAD
+    vc = out._vc = src._vc
+    creation = (MULTI_OUTPUT if multi_output else DEFAULT) if _grad_enabled() else NO_GRAD
     base = src._base
     if base is not None:
         prev = src._view_replay
         if creation == DEFAULT:
             creation = prev[2]
-        out._view_replay = [prev[0] + step, src._vc[0], creation]
+        out._view_replay = [prev[0] + ((method, args),), vc[0], creation]
     else:
         base = src
-        out._view_replay = [step, src._vc[0], creation]
+        out._view_replay = [((method, args),), vc[0], creation]
     out._base = base
     if base._requires_grad:
         out._requires_grad = True
     elif arr.dtype.kind == 'f':
-        views = base.__dict__.get('_views')
-        if views is None:
-            views = base.__dict__['_views'] = weakref.WeakSet()
-        views.add(out)
+        _remember_view(base, out)
     return out
+
+
+def _remember_view(base, view):
+    """Keep a weak reference to ``view`` on ``base`` (see ``base_requires_grad_now``); dead
+    references are pruned whenever the list doubles."""
+    d = base.__dict__
+    refs = d.get('_views')
+    if refs is None:
+        refs = d['_views'] = [0, []]
+    lst = refs[1]
+    lst.append(weakref.ref(view))
+    if len(lst) > refs[0]:
+        lst[:] = [r for r in lst if r() is not None]
+        refs[0] = max(2 * len(lst), 16)
 
 
 def replay(steps, t):
@@ -214,7 +224,7 @@ def scatter_add_view(g, idx, shape):
         flat, vals = flat[inside], vals[inside]
     np.add.at(out, flat, vals)
     r = _wrap(out.reshape(shape))
-    if _enabled[0] and g._requires_grad:
+    if _grad_enabled() and g._requires_grad:
         node = IndexAddBackwardBackward((grad_edge(g),))
         node.idx = idx
         r.grad_fn = node
@@ -307,10 +317,12 @@ def refresh_view_grad_fn(t):
 
 def base_requires_grad_now(base):
     """Called when ``base`` starts requiring grad through an in-place op: so do its views."""
-    views = base.__dict__.pop('_views', None)
-    if views:
-        for v in list(views):
-            v._requires_grad = True
+    refs = base.__dict__.pop('_views', None)
+    if refs:
+        for r in refs[1]:
+            v = r()
+            if v is not None:
+                v._requires_grad = True
 
 
 def rebase_history(view, fn, output_nr=0):
@@ -336,7 +348,7 @@ def scatter_into_zeros(g, shape, dtype, apply):
     z = np.zeros(shape, dtype)
     apply(_wrap(z))._data[...] = g._data
     r = _wrap(z)
-    if _enabled[0] and g._requires_grad:
+    if _grad_enabled() and g._requires_grad:
         node = ViewScatterBackward((grad_edge(g),))
         node.apply = apply
         r.grad_fn = node

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import check_no_partial_overlap, check_writable, inplace_variant
 from ._node import SavedOutputNode, reduce_grad
@@ -239,7 +239,7 @@ def _slice_node(name):
 
 def _basic_view(input, basic, name, new_dims=()):
     out = make_view(input, _basic_array(input._data, basic, new_dims), '__getitem__', (basic,))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = _slice_node(name)((grad_edge(input),))
         node.shape = input._data.shape
         node.dtype = input._data.dtype
@@ -270,7 +270,7 @@ def _index_add_zeros(g, shape, dtype, key):
     z = np.zeros(shape, dtype)
     np.add.at(z, key, g._data)
     out = _wrap(z)
-    if _enabled[0] and g._requires_grad:
+    if _grad_enabled() and g._requires_grad:
         node = _IndexAddZerosBackward((grad_edge(g),))
         node.key = key
         out.grad_fn = node
@@ -287,7 +287,7 @@ def _advanced(input, key):
     if np.may_share_memory(r, x):
         r = r.copy()
     out = _wrap(r)
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = IndexBackward0((grad_edge(input),))
         node.shape = x.shape
         node.dtype = x.dtype
@@ -300,7 +300,8 @@ def _advanced(input, key):
 def getitem(input, key):
     """``input[key]``: a view for basic indexing, a copy when advanced indices are present."""
     x = input._data
-    if type(key) is int:
+    tk = type(key)
+    if tk is int:
         size = x.shape[0] if x.ndim else 0
         if not x.ndim:
             raise IndexError('invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` '
@@ -308,11 +309,27 @@ def getitem(input, key):
         if not -size <= key < size:
             raise IndexError(f'index {key} is out of bounds for dimension 0 with size {size}')
         return _basic_view(input, (key, Ellipsis), 'SelectBackward0')
+    if tk is slice or tk is tuple and len(key) <= x.ndim and all(type(k) is int or type(k) is slice for k in key):
+        basic = _simple_key((key,) if tk is slice else key, x.shape)
+        if basic is not None:
+            return _basic_view(input, basic, 'SelectBackward0' if type(basic[-2]) is int else 'SliceBackward0')
     pk = parse_key(key, x.shape)
     v = input if pk.basic is None else _basic_view(input, pk.basic, pk.name, pk.new_dims)
     if pk.adv is None:
         return v
     return _advanced(v, pk.adv)
+
+
+def _simple_key(key, shape):
+    """Fast path for keys made only of ints and slices: the NumPy key, or None to take the
+    general path (which raises the errors)."""
+    for k, n in zip(key, shape):
+        if type(k) is int:
+            if not -n <= k < n:
+                return None
+        elif k.step is not None and (type(k.step) is not int or k.step <= 0):
+            return None
+    return key + (Ellipsis,) if key else None
 
 
 class CopyBackwards(Node):
@@ -343,7 +360,7 @@ def _assigned(input, value):
     value = _strip_leading_ones(value, x.ndim)
     _expand_shape(value, x.shape)
     r = _wrap(np.broadcast_to(value._data, x.shape).astype(x.dtype, copy=True))
-    if _enabled[0] and (input._requires_grad or value._requires_grad):
+    if _grad_enabled() and (input._requires_grad or value._requires_grad):
         node = CopyBackwards((grad_edge(input), grad_edge(value)))
         node.src_meta = (value._data.shape, value._data.dtype)
         r.grad_fn = node
@@ -396,7 +413,7 @@ def setitem(self, key, value):
     value = _value_tensor(value, x.dtype)
     if pk.adv is None:
         check_no_partial_overlap(x if pk.basic is None else _basic_array(x, pk.basic, pk.new_dims), value._data)
-    if _enabled[0] and (self._requires_grad or value._requires_grad):
+    if _grad_enabled() and (self._requires_grad or value._requires_grad):
         v = self if pk.basic is None else _basic_view(self, pk.basic, pk.name, pk.new_dims)
         if value._data.dtype != x.dtype:
             value = value.to(_dtype._BY_NP[x.dtype])
@@ -461,7 +478,7 @@ def _index_put(input, key, values, accumulate):
     r = x.copy(order='K')
     _put_at(r, key, values._data, accumulate)
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or values._requires_grad):
+    if _grad_enabled() and (input._requires_grad or values._requires_grad):
         node = IndexPutBackward0((grad_edge(input), grad_edge(values)))
         node.key = key
         node.accumulate = accumulate
@@ -580,7 +597,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     _check_gather(x, d, idx, 'gather')
     x1, idx1 = _promote_1d(x, idx)
     r = _wrap(np.ascontiguousarray(x1[_coords(idx1, d)]).reshape(idx.shape))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = GatherBackward0((grad_edge(input),))
         node.dim, node.index, node.shape = d, idx, x.shape
         r.grad_fn = node
@@ -676,7 +693,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         fill = _wrap(np.broadcast_to(np.array(value).astype(x.dtype), index._data.shape if isinstance(index, Tensor)
                                      else ()))
         r, d, idx = _scatter_src(input, dim, index, fill, 'scatter', reduce, value=True)
-        if _enabled[0] and input._requires_grad:
+        if input._requires_grad and _grad_enabled():
             node = (ScatterBackward1 if reduce is None else _NotImplementedBackward)((grad_edge(input),))
             node.dim, node.index = d, idx
             if reduce is not None:
@@ -685,7 +702,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
             r._requires_grad = True
         return r
     r, d, idx = _scatter_src(input, dim, index, src, 'scatter', reduce)
-    if _enabled[0] and (input._requires_grad or src._requires_grad):
+    if _grad_enabled() and (input._requires_grad or src._requires_grad):
         if reduce is None:
             node = ScatterBackward0((grad_edge(input), grad_edge(src)))
             node.dim, node.index, node.src_shape = d, idx, src._data.shape
@@ -700,7 +717,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0); repeats sum."""
     r, d, idx = _scatter_src(input, dim, index, src, 'scatter_add', 'add')
-    if _enabled[0] and (input._requires_grad or src._requires_grad):
+    if _grad_enabled() and (input._requires_grad or src._requires_grad):
         node = ScatterAddBackward0((grad_edge(input), grad_edge(src)))
         node.dim, node.index, node.src_shape = d, idx, src._data.shape
         r.grad_fn = node
@@ -801,7 +818,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         else:
             r1[...] = np.floor_divide(r1, n)
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or src._requires_grad):
+    if _grad_enabled() and (input._requires_grad or src._requires_grad):
         node = ScatterReduceBackward0((grad_edge(input), grad_edge(src)))
         node.dim, node.index, node.reduce, node.include_self, node.src_shape = d, idx, reduce, include_self, s.shape
         if reduce in ('prod', 'amax', 'amin'):
@@ -855,7 +872,7 @@ def index_select(input, dim, index, *, out=None):
         r = _wrap(x.copy())
     else:
         r = _wrap(np.take(x, idx, axis=d))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = IndexSelectBackward0((grad_edge(input),))
         node.dim, node.index, node.shape = d, idx, x.shape
         r.grad_fn = node
@@ -917,7 +934,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     else:
         np.add.at(r, _dim_key(x.ndim, d, idx), vals if s.ndim else vals.reshape(1))
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or source._requires_grad):
+    if _grad_enabled() and (input._requires_grad or source._requires_grad):
         node = IndexAddBackward0((grad_edge(input), grad_edge(source)))
         node.dim, node.index, node.alpha, node.source_shape = d, idx, alpha, s.shape
         out.grad_fn = node
@@ -955,7 +972,7 @@ def index_copy(input, dim, index, source):
     else:
         r[_dim_key(x.ndim, d, idx)] = s if s.ndim else s.reshape(1)
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or source._requires_grad):
+    if _grad_enabled() and (input._requires_grad or source._requires_grad):
         node = IndexCopyBackward0((grad_edge(input), grad_edge(source)))
         node.dim, node.index, node.source_shape = d, idx, s.shape
         out.grad_fn = node
@@ -995,7 +1012,7 @@ def index_fill(input, dim, index, value):
     else:
         r[_dim_key(x.ndim, d, idx)] = v
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or (vt is not None and vt._requires_grad)):
+    if _grad_enabled() and (input._requires_grad or (vt is not None and vt._requires_grad)):
         node = IndexFillBackward0((grad_edge(input), grad_edge(vt) if vt is not None else (None, 0)))
         node.dim, node.index = d, idx
         out.grad_fn = node
@@ -1032,7 +1049,7 @@ def take(input, index):
     x = input._data
     idx = _flat_index(index, x.size, 'take')
     r = _wrap(x.reshape(-1)[idx] if x.flags.c_contiguous else np.ravel(x)[idx])
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = TakeBackward0((grad_edge(input),))
         node.index, node.shape = idx, x.shape
         r.grad_fn = node
@@ -1071,7 +1088,7 @@ def put(input, index, source, accumulate=False):
     else:
         flat[idx.reshape(-1)] = s.reshape(-1)
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or source._requires_grad):
+    if _grad_enabled() and (input._requires_grad or source._requires_grad):
         node = PutBackward0((grad_edge(input), grad_edge(source)))
         node.index, node.accumulate, node.source_shape = idx, accumulate, s.shape
         out.grad_fn = node
@@ -1162,7 +1179,7 @@ def masked_fill(input, mask, value):
     if r.shape != shape:
         r = np.broadcast_to(r, shape).copy()
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or (vt is not None and vt._requires_grad)):
+    if _grad_enabled() and (input._requires_grad or (vt is not None and vt._requires_grad)):
         node = MaskedFillBackward0((grad_edge(input), grad_edge(vt) if vt is not None else (None, 0)))
         node.mask, node.shape, node.dtype = m, x.shape, x.dtype
         out.grad_fn = node
@@ -1205,7 +1222,7 @@ def masked_scatter(input, mask, source):
     r = np.array(np.broadcast_to(x, shape), copy=True)
     r[mb] = s.reshape(-1)[:count]
     out = _wrap(r)
-    if _enabled[0] and (input._requires_grad or source._requires_grad):
+    if _grad_enabled() and (input._requires_grad or source._requires_grad):
         node = MaskedScatterBackward0((grad_edge(input), grad_edge(source)))
         node.mask, node.shape, node.dtype, node.source_shape = m, x.shape, x.dtype, s.shape
         out.grad_fn = node
@@ -1228,7 +1245,7 @@ def masked_select(input, mask, *, out=None):
     x = input._data
     shape = _broadcast_shape(m.shape, x.shape)
     r = _wrap(np.broadcast_to(x, shape)[np.broadcast_to(m, shape)])
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = MaskedSelectBackward0((grad_edge(input),))
         node.mask, node.shape, node.dtype, node.full = m, x.shape, x.dtype, shape
         r.grad_fn = node
@@ -1279,7 +1296,7 @@ def where(condition, input=None, other=None, *, out=None):
     if r.shape != tuple(shape):
         r = np.broadcast_to(r, shape).copy()
     res = _wrap(r)
-    if _enabled[0] and ((ta is not None and ta._requires_grad) or (tb is not None and tb._requires_grad)):
+    if _grad_enabled() and ((ta is not None and ta._requires_grad) or (tb is not None and tb._requires_grad)):
         node = WhereBackward0((grad_edge(ta) if ta is not None else (None, 0),
                                grad_edge(tb) if tb is not None else (None, 0)))
         node.cond = c

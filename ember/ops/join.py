@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._operands import write_out
 
@@ -68,7 +68,7 @@ def _result_dtype(tensors):
 
 
 def _record(out, node, inputs):
-    if _enabled[0] and any(t._requires_grad for t in inputs):
+    if _grad_enabled() and any(t._requires_grad for t in inputs):
         node.next_functions = tuple(grad_edge(t) for t in inputs)
         out.grad_fn = node
         out._requires_grad = True

@@ -16,7 +16,7 @@ them reads, along every padded dimension, input position ``index[j]`` for output
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 
 _MODES = ('constant', 'reflect', 'replicate', 'circular')
@@ -94,7 +94,7 @@ def _constant_pad(input, pad, value):
     out = np.full(shape, value, x.dtype)
     out[tuple(dst)] = x[tuple(src)]
     r = _wrap(out)
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = ConstantPadNdBackward0((grad_edge(input),))
         node.pad = pad
         r.grad_fn = node
@@ -146,7 +146,7 @@ def _index_pad(input, pad, mode):
         out = np.take(out, idx, axis=d)
         indices.append((d, idx))
     r = _wrap(np.ascontiguousarray(out))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = _node_class(mode, k)((grad_edge(input),))
         node.indices = tuple(indices)
         node.sizes = x.shape

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._size import Size
 from .._tensor import Tensor, _wrap, _wrap_dim
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import inplace_variant
 from ._views import (AsStridedBackward0, _IndexNode, _Layout, make_view, scatter_into_zeros, storage_offset,
@@ -64,7 +64,7 @@ def _dims(dims, ndim):
 
 def _record(out, node_cls, input, **fields):
     """Attach a ``node_cls`` with ``fields`` to ``out`` when autograd records ``input``."""
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = node_cls((grad_edge(input),))
         for k, v in fields.items():
             setattr(node, k, v)
@@ -563,7 +563,7 @@ class _Diagonal:
 
 
 def _record_slice(out, cls, input, apply):
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = cls((grad_edge(input),))
         node.shape = input._data.shape
         node.dtype = input._data.dtype
@@ -651,7 +651,7 @@ class SplitWithSizesBackward0(SplitBackward0):
 
 
 def _multi_output(input, outs, node):
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node.n_outputs = len(outs)
         for i, o in enumerate(outs):
             o.grad_fn = node
@@ -669,7 +669,7 @@ def unbind(input, dim=0):
     pre = (slice(None),) * d
     outs = [make_view(input, x[pre + (i, Ellipsis)], 'select', (d, i), multi_output=True)
             for i in range(x.shape[d])]
-    node = UnbindBackward0((grad_edge(input),)) if _enabled[0] and input._requires_grad else None
+    node = UnbindBackward0((grad_edge(input),)) if _grad_enabled() and input._requires_grad else None
     if node is not None:
         node.dim, node.shape, node.dtype = d, x.shape, x.dtype
     return _multi_output(input, outs, node)
@@ -687,7 +687,7 @@ def _split_views(input, d, sizes, cls):
                                storage_offset(x) + start * x.strides[d] // x.itemsize)
         outs.append(make_view(input, arr, 'narrow', (d, start, n), multi_output=True))
         start += n
-    node = cls((grad_edge(input),)) if _enabled[0] and input._requires_grad else None
+    node = cls((grad_edge(input),)) if _grad_enabled() and input._requires_grad else None
     if node is not None:
         node.dim, node.shape, node.dtype, node.sizes = d, x.shape, x.dtype, tuple(sizes)
     return _multi_output(input, outs, node)
@@ -859,7 +859,7 @@ def as_strided(input, size, stride, storage_offset=None):
                            f'for storage of size {have * x.itemsize}')
     arr = strided_view(x, size, stride, offset)
     out = make_view(input, arr, 'as_strided', (size, stride, offset))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = AsStridedBackward0((grad_edge(input),))
         node.steps = (('as_strided', (size, stride, offset)),)
         node.layout = _Layout(x)
@@ -905,7 +905,7 @@ def unfold(input, dimension, size, step):
         strides.append(st[d])
     arr = strided_view(x, shape, strides, storage_offset(x))
     out = make_view(input, arr, 'unfold', (d, size, step))
-    if _enabled[0] and input._requires_grad:
+    if input._requires_grad and _grad_enabled():
         node = UnfoldBackward0((grad_edge(input),))
         node.steps = (('unfold', (d, size, step)),)
         node.layout = _Layout(x)
