@@ -454,3 +454,74 @@ def test_swa_errors():
             sw.get_ema_avg_fn(-0.1)
         with pytest.raises(AssertionError, match='Only one of avg_fn and multi_avg_fn should be provided'):
             sw.AveragedModel(_bn_model(lib), avg_fn=sw.get_swa_avg_fn(), multi_avg_fn=sw.get_swa_multi_avg_fn())
+
+
+def _matrices(lib):
+    rng = np.random.default_rng(0)
+    return [lib.nn.Parameter(lib.tensor(rng.uniform(-0.5, 0.5, s).astype(np.float32))) for s in [(8, 5), (1, 8)]]
+
+
+def _train_matrices(lib, make, steps):
+    w1, w2 = params = _matrices(lib)
+    x, y = _data(lib)
+    opt = make(lib, params)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = (((x @ w1.t()).tanh() @ w2.t() - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return params, losses, opt
+
+
+MUON = {
+    'muon': lambda lib, p: lib.optim.Muon(p, lr=0.02),
+    'muon_plain_momentum': lambda lib, p: lib.optim.Muon(p, lr=0.02, nesterov=False, momentum=0.9, weight_decay=0),
+    'muon_adjust_rms': lambda lib, p: lib.optim.Muon(p, lr=0.01, adjust_lr_fn='match_rms_adamw'),
+    'muon_ns': lambda lib, p: lib.optim.Muon(p, lr=0.02, ns_steps=3, ns_coefficients=(2.0, -1.5, 0.5), eps=1e-5),
+    'muon_groups': lambda lib, p: lib.optim.Muon([{'params': p[:1]}, {'params': p[1:], 'lr': 0.005}], lr=0.02),
+}
+
+
+@pytest.mark.parametrize('name', list(MUON))
+def test_muon_matches_torch(name):
+    # the Newton-Schulz iteration runs in bfloat16 (emulated by rounding in Ember): compare at its precision
+    pe, le, oe = _train_matrices(ember, MUON[name], 20)
+    pt, lt, ot = _train_matrices(torch, MUON[name], 20)
+    np.testing.assert_allclose(le, lt, rtol=1e-3)
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-3, atol=1e-4)
+    se, st = oe.state_dict(), ot.state_dict()
+    assert se['param_groups'] == st['param_groups'] and [list(g) for g in se['param_groups']] == [
+        list(g) for g in st['param_groups']]
+    _assert_state_close(se['state'], st['state'], rtol=1e-3, atol=1e-4)
+
+
+def test_muon_orthogonalisation_is_bfloat16_exact():
+    from ember.optim._muon import _zeropower_via_newtonschulz
+    from torch.optim._muon import _zeropower_via_newtonschulz as torch_ns
+    rng = np.random.default_rng(4)
+    for shape in [(6, 9), (9, 6), (32, 20)]:
+        g = rng.standard_normal(shape).astype(np.float32)
+        mine = _zeropower_via_newtonschulz(g, (3.4445, -4.775, 2.0315), 5, 1e-7)
+        theirs = torch_ns(torch.tensor(g), (3.4445, -4.775, 2.0315), 5, 1e-7).float().numpy()
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@pytest.mark.parametrize('make', [
+    lambda lib, p: lib.optim.Muon(p, lr=-1),
+    lambda lib, p: lib.optim.Muon(p, momentum=-1),
+    lambda lib, p: lib.optim.Muon(p, weight_decay=-1),
+    lambda lib, p: lib.optim.Muon(p, adjust_lr_fn='sqrt'),
+])
+def test_muon_errors(make):
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as info:
+            make(lib, _matrices(lib))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match='Muon only supports 2D parameters'):
+            lib.optim.Muon([lib.nn.Parameter(lib.ones(3))])

@@ -4,10 +4,11 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .adadelta import Adadelta
 from .adagrad import Adagrad
-from .adafactor import Adafactor
+from ._adafactor import Adafactor
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from ._muon import Muon
 from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
