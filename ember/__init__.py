@@ -38,6 +38,7 @@ from . import random
 from . import return_types
 from . import linalg
 from . import nn, optim
+from . import utils
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from ._threads import _default_threads
 
