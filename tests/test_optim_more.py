@@ -525,3 +525,16 @@ def test_muon_errors(make):
     for lib in (ember, torch):
         with pytest.raises(ValueError, match='Muon only supports 2D parameters'):
             lib.optim.Muon([lib.nn.Parameter(lib.ones(3))])
+
+
+@pytest.mark.parametrize('cls', ['RMSprop', 'Adadelta', 'Adamax', 'NAdam', 'RAdam', 'ASGD', 'Rprop', 'Adam', 'AdamW'])
+def test_capturable_is_rejected_on_cpu_like_torch(cls):
+    messages = []
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = getattr(lib.optim, cls)(p, capturable=True)
+        with pytest.raises(AssertionError) as info:
+            _run(opt, p, x, y, 1)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]

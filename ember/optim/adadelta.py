@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
 
 
 class Adadelta(Optimizer):
@@ -41,6 +41,7 @@ class Adadelta(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group, xla=False)
             lr, rho, eps, wd = to_scalar(group['lr']), group['rho'], group['eps'], group['weight_decay']
             for p in group['params']:
                 if p.grad is None:

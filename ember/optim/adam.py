@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, check_lr, step_tensor
+from .optimizer import Optimizer, bump, check_capturable, check_lr, step_tensor, to_scalar
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -43,7 +43,8 @@ class Adam(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group['lr'], group['betas'], group['eps']
+            check_capturable(group)
+            lr, (beta1, beta2), eps = to_scalar(group['lr']), group['betas'], group['eps']
             wd, amsgrad, maximize = group['weight_decay'], group['amsgrad'], group['maximize']
             decoupled = group.get('decoupled_weight_decay', self._decoupled)
             for p in group['params']:

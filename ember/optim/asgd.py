@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
 
 
 class ASGD(Optimizer):
@@ -42,6 +42,7 @@ class ASGD(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group, 'params, mus, etas, and state_steps')
             lr, lambd, alpha = to_scalar(group['lr']), group['lambd'], group['alpha']
             t0, wd = group['t0'], group['weight_decay']
             for p in group['params']:

@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from .adam import _check
-from .optimizer import Optimizer, bump, bump_state, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor, to_scalar
 
 
 class NAdam(Optimizer):
@@ -45,6 +45,7 @@ class NAdam(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group, 'params, mu_products and state_steps')
             lr, (beta1, beta2), eps = to_scalar(group['lr']), group['betas'], group['eps']
             wd, momentum_decay = group['weight_decay'], group['momentum_decay']
             for p in group['params']:

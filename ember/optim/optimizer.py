@@ -314,6 +314,16 @@ def step_tensor(state):
     return float(s._data)
 
 
+def check_capturable(group, what='params and state_steps', xla=True):
+    """``capturable=True`` is for CUDA-graph capture: PyTorch rejects it for parameters on other devices."""
+    if not group.get('capturable'):
+        return
+    devices = ['cuda', 'xpu', 'hpu', 'privateuseone'] + (['xla'] if xla else [])
+    for p in group['params']:
+        if p.grad is not None and p.device.type not in devices:
+            raise AssertionError(f'If capturable=True, {what} must be on supported devices: {devices}.')
+
+
 def to_scalar(value):
     """A learning rate given as a 1-element tensor, as a Python number."""
     return value.item() if isinstance(value, Tensor) else value

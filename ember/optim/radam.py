@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import _wrap
 from .adam import _check
-from .optimizer import Optimizer, bump, bump_state, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor, to_scalar
 
 
 class RAdam(Optimizer):
@@ -37,6 +37,7 @@ class RAdam(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group)
             lr, (beta1, beta2), eps, wd = to_scalar(group['lr']), group['betas'], group['eps'], group['weight_decay']
             for p in group['params']:
                 if p.grad is None:

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_lr, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, bump, bump_state, check_capturable, check_lr, lerp_, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class RMSprop(Optimizer):
@@ -44,6 +45,7 @@ class RMSprop(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group)
             lr, alpha, eps = to_scalar(group['lr']), group['alpha'], group['eps']
             wd, momentum, centered = group['weight_decay'], group['momentum'], group['centered']
             for p in group['params']:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
 
 
 class Rprop(Optimizer):
@@ -37,6 +37,7 @@ class Rprop(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
+            check_capturable(group)
             etaminus, etaplus = group['etas']
             step_size_min, step_size_max = group['step_sizes']
             for p in group['params']:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, required
+from .optimizer import Optimizer, bump, required, to_scalar
 
 
 class SGD(Optimizer):
@@ -35,7 +35,7 @@ class SGD(Optimizer):
 
     def _update(self):
         for group in self.param_groups:
-            lr, momentum, dampening = group['lr'], group['momentum'], group['dampening']
+            lr, momentum, dampening = to_scalar(group['lr']), group['momentum'], group['dampening']
             wd, nesterov, maximize = group['weight_decay'], group['nesterov'], group['maximize']
             for p in group['params']:
                 if p.grad is None:
