@@ -538,3 +538,25 @@ def test_capturable_is_rejected_on_cpu_like_torch(cls):
             _run(opt, p, x, y, 1)
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize('cls', ['RMSprop', 'Adagrad', 'ASGD', 'NAdam', 'Adam'])
+def test_old_checkpoints_with_number_steps_load_like_torch(cls):
+    kinds = []
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = getattr(lib.optim, cls)(p)
+        _run(opt, p, x, y, 2)
+        sd = opt.state_dict()
+        for s in sd['state'].values():
+            s['step'] = 2
+            for key in ('eta', 'mu', 'mu_product'):
+                if key in s:
+                    s[key] = float(s[key])
+        opt.load_state_dict(sd)
+        kinds.append([(k, type(v).__name__, str(v.dtype).split('.')[-1] if hasattr(v, 'dtype') else None)
+                      for k, v in opt.state[p[0]].items()])
+        _run(opt, p, x, y, 1)
+    assert [(k, d) for k, _, d in kinds[0]] == [(k, d) for k, _, d in kinds[1]]
+    assert all(t == 'Tensor' for _, t, _ in kinds[0])

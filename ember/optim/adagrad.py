@@ -1,7 +1,7 @@
 """Adagrad (Duchi et al., 2011), PyTorch's single-tensor update order."""
 import numpy as np
 
-from .._tensor import Tensor, _wrap
+from .._tensor import _wrap
 from .optimizer import Optimizer, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
 
 
@@ -51,9 +51,6 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             for key, value in (('foreach', None), ('maximize', False), ('differentiable', False), ('fused', None)):
                 group.setdefault(key, value)
-        for s in self.state.values():
-            if 'step' in s and not isinstance(s['step'], Tensor):
-                s['step'] = scalar_state(float(s['step']))
 
     def share_memory(self):
         """PyTorch moves the ``sum`` accumulators to shared memory for Hogwild training; Ember's tensors

@@ -32,7 +32,7 @@ class ASGD(Optimizer):
                                ('capturable', False)):
                 group.setdefault(key, value)
         for s in self.state.values():
-            for key in ('step', 'eta', 'mu'):
+            for key in ('eta', 'mu'):
                 if key in s and not isinstance(s[key], Tensor):
                     s[key] = scalar_state(float(s[key]))
 

@@ -116,6 +116,10 @@ class Optimizer:
         self.__dict__.update(state)
         for name in _HOOK_DICTS:
             self.__dict__.setdefault(name, OrderedDict())
+        # checkpoints from PyTorch < 1.12 keep 'step' as a Python number
+        for s in self.state.values():
+            if isinstance(s, dict) and isinstance(s.get('step'), (int, float)):
+                s['step'] = scalar_state(float(s['step']))
 
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with 'params' and optional per-group options)."""
