@@ -58,7 +58,10 @@ def make_view(src, arr, method, args, multi_output=False):
         out._view_replay = [prev[0] + ((method, args),), vc[0], creation]
     else:
         base = src
-        out._view_replay = [((method, args),), vc[0], creation]
+        steps = ((method, args),)
+        if src.__dict__ and '_frame' in src.__dict__:
+            steps = (('as_strided', geometry(src._data)),) + steps
+        out._view_replay = [steps, vc[0], creation]
     out._base = base
     if base._requires_grad:
         out._requires_grad = True
@@ -131,6 +134,20 @@ class _Block:
         self.base = owner
 
 
+def geometry(arr):
+    """``(size, stride, storage_offset)`` of ``arr`` in elements: its ``as_strided`` arguments."""
+    item = arr.itemsize
+    return arr.shape, tuple(st // item for st in arr.strides), storage_offset(arr)
+
+
+def set_frame(base):
+    """Before an in-place metadata change of ``base`` (``t_``, ``unsqueeze_``, ...): remember its
+    first layout, the frame its views' steps refer to (new views start with an ``as_strided``
+    from it to the new layout)."""
+    if '_frame' not in base.__dict__:
+        base.__dict__['_frame'] = geometry(base._data)
+
+
 def storage_size(arr):
     """Size in elements of ``arr``'s dtype of the memory block ``arr`` lives in."""
     return storage_root(arr).nbytes // arr.itemsize
@@ -146,28 +163,35 @@ def storage_offset(arr):
 class _Layout:
     """What backward needs to rebuild a base's memory layout: shape, strides, offset, block size."""
 
-    __slots__ = ('shape', 'dtype', 'strides', 'offset', 'storage', 'simple')
+    __slots__ = ('shape', 'dtype', 'strides', 'offset', 'storage', 'simple', 'frame')
 
-    def __init__(self, arr):
+    def __init__(self, arr, frame=None):
         self.shape = arr.shape
         self.dtype = arr.dtype
         item = arr.itemsize
         self.strides = tuple(s // item for s in arr.strides)
-        self.simple = arr.flags.c_contiguous and storage_root(arr) is arr
+        self.frame = frame
+        self.simple = frame is None and arr.flags.c_contiguous and storage_root(arr) is arr
         if not self.simple:
             self.offset = storage_offset(arr)
             self.storage = storage_size(arr)
 
     def positions(self, mirror_storage):
-        """int64 array shaped like the base holding each element's flat (C-order) index."""
+        """int64 array shaped like the base (like its frame, if it has one) holding each element's
+        flat (C-order) index in the base."""
         n = int(np.prod(self.shape, dtype=np.int64))
         flat = np.arange(n, dtype=np.int64).reshape(self.shape)
         if self.simple:
             return flat
-        if mirror_storage:
+        if mirror_storage or self.frame is not None:
             block = np.full(self.storage, -1, np.int64)
             pos = np.ndarray(self.shape, np.int64, buffer=block, offset=self.offset * 8,
                              strides=tuple(s * 8 for s in self.strides))
+            if self.frame is not None:
+                pos[...] = flat
+                shape, strides, offset = self.frame
+                return np.ndarray(shape, np.int64, buffer=block, offset=offset * 8,
+                                  strides=tuple(s * 8 for s in strides))
         else:
             # Same axis order as the base, so that the view steps valid on it are valid here.
             order = np.argsort([-abs(s) for s in self.strides], kind='stable')
@@ -180,6 +204,10 @@ def view_index(steps, layout):
     """For the view ``steps`` make of a base with ``layout``: each view element's flat index in the base."""
     mirror = any(m == 'as_strided' for m, _ in steps)
     return replay(steps, _wrap(layout.positions(mirror)))._data
+
+
+def _base_layout(base):
+    return _Layout(base._data, base.__dict__.get('_frame') if base.__dict__ else None)
 
 
 class _IndexNode(Node):
@@ -309,7 +337,7 @@ def refresh_view_grad_fn(t):
     replay_info[1] = t._vc[0]
     node = AsStridedBackward0((grad_edge(base),))
     node.steps = replay_info[0]
-    node.layout = _Layout(base._data)
+    node.layout = _base_layout(base)
     t.grad_fn = node
     t._output_nr = 0
     t._requires_grad = True
@@ -331,7 +359,7 @@ def rebase_history(view, fn, output_nr=0):
     base = view._base
     node = CopySlices((grad_edge(base), (fn, output_nr)))
     node.steps = view._view_replay[0]
-    node.layout = _Layout(base._data)
+    node.layout = _base_layout(base)
     node.overlapping = any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape))
     was = base._requires_grad
     base.grad_fn = node

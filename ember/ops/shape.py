@@ -1124,6 +1124,81 @@ tril_ = inplace_variant(tril, 'tril_', overlap_ok=True)
 triu_ = inplace_variant(triu, 'triu_', overlap_ok=True)
 
 
+# ---- in-place metadata changes: squeeze_, unsqueeze_, t_, transpose_, as_strided_ -----------------
+
+class UnsqueezeBackward1(UnsqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward3(SqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward4(SqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward5(SqueezeBackward0):
+    __slots__ = ()
+
+
+class TBackward1(TBackward0):
+    __slots__ = ()
+
+
+class TransposeBackward1(TransposeBackward0):
+    __slots__ = ()
+
+
+class AsStridedBackward1(AsStridedBackward0):
+    __slots__ = ()
+
+
+def _metadata_inplace(self, r, node_cls):
+    """Make ``self`` take the layout of ``r`` (a view of ``self``), bumping the shared version."""
+    from ._views import set_frame
+    if self._base is not None:
+        self._view_replay = [r._view_replay[0], None, self._view_replay[2]]
+    else:
+        set_frame(self)
+    self._data = r._data
+    self._vc[0] += 1
+    if self._base is not None:
+        self._view_replay[1] = self._vc[0]
+    fn = r.grad_fn
+    if fn is not None:
+        fn.__class__ = node_cls
+        self.grad_fn = fn
+        self._output_nr = 0
+    return self
+
+
+def _inplace_metadata_op(name, op, node_cls):
+    def method(self, *args):
+        from ._inplace import check_inplace
+        check_inplace(self)
+        cls = node_cls if isinstance(node_cls, type) else node_cls(args)
+        return _metadata_inplace(self, op(self, *args), cls)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f'In-place ``{op.__name__}``: changes this tensor\'s shape/strides (its memory is unchanged).'
+    return method
+
+
+def _squeeze_node(args):
+    if not args or args[0] is None:
+        return SqueezeBackward3
+    return SqueezeBackward4 if isinstance(args[0], _INTS) else SqueezeBackward5
+
+
+squeeze_ = _inplace_metadata_op('squeeze_', squeeze, _squeeze_node)
+unsqueeze_ = _inplace_metadata_op('unsqueeze_', unsqueeze, UnsqueezeBackward1)
+t_ = _inplace_metadata_op('t_', t, TBackward1)
+transpose_ = _inplace_metadata_op('transpose_', transpose, TransposeBackward1)
+swapaxes_ = _inplace_metadata_op('swapaxes_', transpose, TransposeBackward1)
+swapdims_ = _inplace_metadata_op('swapdims_', transpose, TransposeBackward1)
+as_strided_ = _inplace_metadata_op('as_strided_', as_strided, AsStridedBackward1)
+
+
 __all__ = ['reshape', 'ravel', 'flatten', 'unflatten', 'expand_copy', 'broadcast_to', 'broadcast_shapes',
            'broadcast_tensors', 'transpose', 'swapaxes', 'swapdims', 't', 'adjoint', 'permute', 'movedim', 'moveaxis',
            'unsqueeze', 'squeeze', 'atleast_1d', 'atleast_2d', 'atleast_3d', 'narrow', 'select', 'unbind', 'split',
@@ -1134,5 +1209,7 @@ METHODS = {name: globals()[name] for name in __all__
            if name not in ('expand_copy', 'broadcast_shapes', 'broadcast_tensors', 'atleast_1d', 'atleast_2d',
                            'atleast_3d')}
 METHODS.update(view=view, view_as=view_as, reshape_as=reshape_as, expand=expand, expand_as=expand_as, unfold=unfold,
-               repeat=repeat, tril_=tril_, triu_=triu_, T=property(_T), mT=property(_mT), mH=property(_mT),
+               repeat=repeat, tril_=tril_, triu_=triu_, squeeze_=squeeze_, unsqueeze_=unsqueeze_, t_=t_,
+               transpose_=transpose_, swapaxes_=swapaxes_, swapdims_=swapdims_, as_strided_=as_strided_,
+               T=property(_T), mT=property(_mT), mH=property(_mT),
                H=property(_H))
