@@ -41,8 +41,10 @@ from . import nn, optim
 from . import utils
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from ._threads import _default_threads
+from ._numpy_errors import silence_floating_point_warnings
 
 _default_threads()
+silence_floating_point_warnings()
 from ._storage import UntypedStorage, TypedStorage
 from .serialization import save, load
 
