@@ -161,6 +161,31 @@ def test_segments_are_recycled_only_when_released():
     assert segments() == []
 
 
+class Counting:
+    def __init__(self):
+        self.count = multiprocessing.get_context('fork').Value('i', 0)
+
+    def __len__(self):
+        return 40
+
+    def __getitem__(self, i):
+        with self.count.get_lock():
+            self.count.value += 1
+        return i
+
+
+@pytest.mark.parametrize('prefetch_factor', [1, 3])
+def test_prefetching(prefetch_factor):
+    ds = Counting()
+    it = iter(ember.utils.data.DataLoader(ds, batch_size=2, num_workers=2, prefetch_factor=prefetch_factor))
+    in_flight = 2 * 2 * prefetch_factor  # samples of prefetch_factor batches per worker
+    assert wait_until(lambda: ds.count.value == in_flight)
+    assert next(it).tolist() == [0, 1]
+    assert wait_until(lambda: ds.count.value == in_flight + 2)  # one batch out, one more asked for
+    time.sleep(0.1)
+    assert ds.count.value == in_flight + 2
+
+
 class SlowFirst:
     """Item 0 is finished only after item 3 (worker 1's second task) has been fetched."""
 

@@ -12,10 +12,8 @@ parent (checked every ``MP_STATUS_CHECK_INTERVAL`` seconds) makes the worker cle
 """
 import os
 import pickle
-import queue
 import random
 import sys
-import traceback
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +65,7 @@ class _WorkerError:
     """An exception caught in a worker: its type and formatted traceback, re-raised in the main process."""
 
     def __init__(self, where):
+        import traceback
         exc_type, exc, tb = sys.exc_info()
         self.type_name = exc_type.__name__
         self.text = ''.join(traceback.format_exception(exc_type, exc, tb))
@@ -142,6 +141,8 @@ def _worker_loop(iterable, dataset, index_queue, result_conn, done_event, auto_c
     ``keep`` bounds how many sent tasks may still be unread by the parent: their stems are what the
     worker unlinks if the parent dies.
     """
+    import queue
+
     from ..._threads import set_num_threads
     from . import _shared
     from ._fetch import _create_fetcher
