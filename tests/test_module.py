@@ -213,3 +213,16 @@ def test_parameter_is_a_leaf_tensor_sharing_memory():
     data[0] = 5
     assert float(p[0]) == 5
     assert repr(p).startswith('Parameter containing:\ntensor([5., 1., 1.], requires_grad=True)')
+
+
+def test_bilinear_unflatten_identity_match_torch():
+    from oracle import check
+    for lib in (ember, torch):
+        lib.manual_seed(4)
+    e, t = ember.nn.Bilinear(3, 4, 5), torch.nn.Bilinear(3, 4, 5)
+    assert repr(e) == repr(t)
+    np.testing.assert_array_equal(e.weight.detach().numpy(), t.weight.detach().numpy())
+    check(lambda lib, a, b: (e if lib is ember else t)(a, b), (2, 6, 3), (2, 6, 4))
+    check(lambda lib, x: lib.nn.Unflatten(1, (2, 3))(x), (4, 6, 5))
+    assert repr(ember.nn.Unflatten(1, (2, 3))) == repr(torch.nn.Unflatten(1, (2, 3)))
+    assert repr(ember.nn.Identity(54, unused='x')) == repr(torch.nn.Identity(54, unused='x'))
