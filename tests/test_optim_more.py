@@ -560,3 +560,44 @@ def test_old_checkpoints_with_number_steps_load_like_torch(cls):
         _run(opt, p, x, y, 1)
     assert [(k, d) for k, _, d in kinds[0]] == [(k, d) for k, _, d in kinds[1]]
     assert all(t == 'Tensor' for _, t, _ in kinds[0])
+
+
+BLOCKED = {
+    'sgd': lambda lib, p: lib.optim.SGD(p, lr=0.1),
+    'sgd_momentum': lambda lib, p: lib.optim.SGD(p, lr=0.1, momentum=0.9),
+    'sgd_all': lambda lib, p: lib.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1, maximize=True),
+    'sgd_nesterov_wd': lambda lib, p: lib.optim.SGD(p, lr=1, momentum=0.5, nesterov=True, weight_decay=0.01),
+    'adam': lambda lib, p: lib.optim.Adam(p, lr=0.01),
+    'adam_all': lambda lib, p: lib.optim.Adam(p, lr=0.01, betas=(0.3, 0.9), weight_decay=0.1, amsgrad=True,
+                                              maximize=True),
+    'adamw_amsgrad': lambda lib, p: lib.optim.AdamW(p, lr=0.01, amsgrad=True),
+    'rmsprop': lambda lib, p: lib.optim.RMSprop(p, weight_decay=0.1, maximize=True),
+    'rmsprop_centered_momentum': lambda lib, p: lib.optim.RMSprop(p, centered=True, momentum=0.5),
+    'rmsprop_momentum': lambda lib, p: lib.optim.RMSprop(p, momentum=0.5),
+    'adagrad': lambda lib, p: lib.optim.Adagrad(p, lr_decay=0.1, weight_decay=0.1, maximize=True),
+    'adadelta': lambda lib, p: lib.optim.Adadelta(p, weight_decay=0.1, maximize=True),
+    'adamax': lambda lib, p: lib.optim.Adamax(p, weight_decay=0.1, maximize=True),
+    'nadam': lambda lib, p: lib.optim.NAdam(p, weight_decay=0.1, maximize=True),
+    'nadam_decoupled': lambda lib, p: lib.optim.NAdam(p, weight_decay=0.1, decoupled_weight_decay=True),
+    'radam': lambda lib, p: lib.optim.RAdam(p, betas=(0.5, 0.6), weight_decay=0.1, maximize=True),
+    'radam_decoupled': lambda lib, p: lib.optim.RAdam(p, weight_decay=0.1, decoupled_weight_decay=True),
+    'asgd': lambda lib, p: lib.optim.ASGD(p, t0=2, weight_decay=0.1, maximize=True),
+    'rprop': lambda lib, p: lib.optim.Rprop(p, maximize=True),
+}
+
+
+@pytest.mark.parametrize('name', list(BLOCKED))
+def test_large_parameters_are_updated_blockwise_like_torch(name):
+    # 70,000 elements (several blocks and a partial one), a contiguous and a transposed gradient
+    out = []
+    for lib in (ember, torch):
+        rng = np.random.default_rng(2)
+        params = [lib.nn.Parameter(lib.tensor(rng.standard_normal((350, 200)).astype(np.float32))) for _ in range(2)]
+        opt = BLOCKED[name](lib, params)
+        for _ in range(7):  # RAdam's rectified branch starts at step 6
+            params[0].grad = lib.tensor(rng.standard_normal((350, 200)).astype(np.float32))
+            params[1].grad = lib.tensor(rng.standard_normal((200, 350)).astype(np.float32)).t()
+            opt.step()
+        out.append([p.detach().numpy().copy() for p in params])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

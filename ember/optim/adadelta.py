@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class Adadelta(Optimizer):
@@ -53,26 +54,27 @@ class Adadelta(Optimizer):
                     state['square_avg'] = _wrap(np.zeros_like(x))
                     state['acc_delta'] = _wrap(np.zeros_like(x))
                 step_tensor(state)
-                if group['maximize']:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * x
-                v, u = state['square_avg']._data, state['acc_delta']._data
-                v *= rho
-                tmp = np.multiply(g, g)
-                tmp *= 1 - rho
-                v += tmp
-                std = np.add(v, eps, out=tmp)
-                np.sqrt(std, out=std)
-                delta = np.add(u, eps)
-                np.sqrt(delta, out=delta)
-                delta /= std
-                delta *= g
-                u *= rho
-                np.multiply(delta, delta, out=tmp)
-                tmp *= 1 - rho
-                u += tmp
-                delta *= lr
-                x -= delta
+                arrays = (x, g, state['square_avg']._data, state['acc_delta']._data)
+                for xs, gs, v, u, gbuf, t, delta in blocks(*arrays, scratch=3):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    v *= rho
+                    np.multiply(gs, 1 - rho, out=t)
+                    t *= gs
+                    v += t
+                    std = np.add(v, eps, out=t)
+                    np.sqrt(std, out=std)
+                    np.add(u, eps, out=delta)
+                    np.sqrt(delta, out=delta)
+                    delta /= std
+                    delta *= gs
+                    u *= rho
+                    np.multiply(delta, 1 - rho, out=t)
+                    t *= delta
+                    u += t
+                    delta *= lr
+                    xs -= delta
                 bump_state(state)
                 bump(p)

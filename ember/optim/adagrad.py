@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import Optimizer, blocks, bump, bump_state, check_lr, scalar_state, step_tensor, to_scalar
 
 
 class Adagrad(Optimizer):
@@ -72,18 +72,17 @@ class Adagrad(Optimizer):
                     # parameters added later take the constructor's accumulator value, as in PyTorch
                     self._init_state(p, self.defaults['initial_accumulator_value'], group['fused'])
                 step = step_tensor(state)
-                if group['maximize']:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * x
                 clr = lr / (1 + (step - 1) * lr_decay)
-                s = state['sum']._data
-                tmp = np.multiply(g, g)
-                s += tmp
-                std = np.sqrt(s, out=tmp)
-                std += eps
-                upd = np.multiply(g, clr)
-                upd /= std
-                x -= upd
+                for xs, gs, s, gbuf, t, u in blocks(x, g, state['sum']._data, scratch=3):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    s += np.multiply(gs, gs, out=t)
+                    std = np.sqrt(s, out=t)
+                    std += eps
+                    np.multiply(gs, clr, out=u)
+                    u /= std
+                    xs -= u
                 bump_state(state)
                 bump(p)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, check_capturable, check_lr, step_tensor, to_scalar
+from .optimizer import Optimizer, blocks, bump, check_capturable, check_lr, lerp_, scalar_state, step_tensor, to_scalar
 
 
 def _check(lr, betas, eps, weight_decay):
@@ -52,38 +52,41 @@ class Adam(Optimizer):
                     continue
                 x = p._data
                 g = p.grad._data
-                if maximize:
-                    g = -g
                 state = self.state[p]
                 if 'exp_avg' not in state:
-                    state['step'] = _wrap(np.zeros((), np.float32))
+                    state['step'] = scalar_state()
                     state['exp_avg'] = _wrap(np.zeros_like(x))
                     state['exp_avg_sq'] = _wrap(np.zeros_like(x))
                     if amsgrad:
                         state['max_exp_avg_sq'] = _wrap(np.zeros_like(x))
                 step = step_tensor(state)
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
-                m = state['exp_avg']._data
-                v = state['exp_avg_sq']._data
-                m += (1 - beta1) * (g - m)
-                np.multiply(v, beta2, out=v)
-                v += (1 - beta2) * (g * g)
+                if wd != 0 and decoupled:
+                    x *= 1 - lr * wd
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 step_size = lr / bias_correction1
+                arrays = (x, g, state['exp_avg']._data, state['exp_avg_sq']._data)
                 if amsgrad:
-                    vmax = state['max_exp_avg_sq']._data
-                    np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(vmax)
-                else:
-                    denom = np.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                x -= step_size * (m / denom)
+                    arrays += (state['max_exp_avg_sq']._data,)
+                for xs, gs, m, v, *rest in blocks(*arrays, scratch=3):
+                    gbuf, a, b = rest[-3:]
+                    if maximize:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0 and not decoupled:
+                        gs = np.add(gs, np.multiply(xs, wd, out=a), out=gbuf)
+                    lerp_(m, gs, 1 - beta1, tmp=a)
+                    v *= beta2
+                    np.multiply(gs, 1 - beta2, out=a)
+                    a *= gs
+                    v += a
+                    if amsgrad:
+                        np.maximum(rest[0], v, out=rest[0])
+                    denom = np.sqrt(rest[0] if amsgrad else v, out=a)
+                    denom /= bias_correction2_sqrt
+                    denom += eps
+                    np.multiply(m, step_size, out=b)
+                    b /= denom
+                    xs -= b
                 for key in ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'):
                     if key in state:
                         state[key]._vc[0] += 1

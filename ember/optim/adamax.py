@@ -3,7 +3,8 @@ import numpy as np
 
 from .._tensor import _wrap
 from .adam import _check
-from .optimizer import Optimizer, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class Adamax(Optimizer):
@@ -47,20 +48,20 @@ class Adamax(Optimizer):
                     state['step'] = scalar_state()
                     state['exp_avg'] = _wrap(np.zeros_like(x))
                     state['exp_inf'] = _wrap(np.zeros_like(x))
-                if group['maximize']:
-                    g = -g
                 step = step_tensor(state)
-                if wd != 0:
-                    g = g + wd * x
-                m, u = state['exp_avg']._data, state['exp_inf']._data
-                lerp_(m, g, 1 - beta1)
-                u *= beta2
-                tmp = np.abs(g)
-                tmp += eps
-                np.maximum(u, tmp, out=u)
                 clr = lr / (1 - beta1 ** step)
-                np.multiply(m, clr, out=tmp)
-                tmp /= u
-                x -= tmp
+                for xs, gs, m, u, gbuf, t in blocks(x, g, state['exp_avg']._data, state['exp_inf']._data, scratch=2):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    lerp_(m, gs, 1 - beta1, tmp=t)
+                    u *= beta2
+                    np.abs(gs, out=t)
+                    t += eps
+                    np.maximum(u, t, out=u)
+                    np.multiply(m, clr, out=t)
+                    t /= u
+                    xs -= t
                 bump_state(state)
                 bump(p)

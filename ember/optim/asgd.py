@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class ASGD(Optimizer):
@@ -55,21 +56,23 @@ class ASGD(Optimizer):
                     state['eta'] = scalar_state(lr)
                     state['mu'] = scalar_state(1.0)
                     state['ax'] = _wrap(np.zeros_like(x))
-                if group['maximize']:
-                    g = -g
                 step = step_tensor(state)
-                if wd != 0:
-                    g = g + wd * x
                 eta = float(state['eta']._data)
-                x *= 1 - lambd * eta
-                x -= np.multiply(g, eta)
-                ax, mu = state['ax']._data, state['mu']._data
-                if float(mu) != 1:
-                    tmp = np.subtract(x, ax)
-                    tmp *= mu
-                    ax += tmp
-                else:
-                    np.copyto(ax, x)
+                mu = state['mu']._data
+                averaging = float(mu) != 1
+                for xs, gs, ax, gbuf, t in blocks(x, g, state['ax']._data, scratch=2):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    xs *= 1 - lambd * eta
+                    xs -= np.multiply(gs, eta, out=t)
+                    if averaging:
+                        np.subtract(xs, ax, out=t)
+                        t *= mu
+                        ax += t
+                    else:
+                        np.copyto(ax, xs)
                 state['eta']._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
                 state['mu']._data[...] = 1 / max(1, step - t0)
                 bump_state(state)

@@ -3,7 +3,8 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from .adam import _check
-from .optimizer import Optimizer, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class NAdam(Optimizer):
@@ -58,34 +59,36 @@ class NAdam(Optimizer):
                     state['mu_product'] = scalar_state(1.0)
                     state['exp_avg'] = _wrap(np.zeros_like(x))
                     state['exp_avg_sq'] = _wrap(np.zeros_like(x))
-                if group['maximize']:
-                    g = -g
                 step = step_tensor(state)
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0:
-                    if group['decoupled_weight_decay']:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
+                if wd != 0 and group['decoupled_weight_decay']:
+                    x *= 1 - lr * wd
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
                 mu_product = state['mu_product']._data
                 mu_product *= mu
                 mu_product = float(mu_product)
-                m, v = state['exp_avg']._data, state['exp_avg_sq']._data
-                lerp_(m, g, 1 - beta1)
-                v *= beta2
-                tmp = np.multiply(g, g)
-                tmp *= 1 - beta2
-                v += tmp
-                denom = np.divide(v, bias_correction2, out=tmp)
-                np.sqrt(denom, out=denom)
-                denom += eps
-                upd = np.multiply(g, lr * (1.0 - mu) / (1.0 - mu_product))
-                upd /= denom
-                x -= upd
-                np.multiply(m, lr * mu_next / (1.0 - mu_product * mu_next), out=upd)
-                upd /= denom
-                x -= upd
+                grad_coef = lr * (1.0 - mu) / (1.0 - mu_product)
+                avg_coef = lr * mu_next / (1.0 - mu_product * mu_next)
+                arrays = (x, g, state['exp_avg']._data, state['exp_avg_sq']._data)
+                for xs, gs, m, v, gbuf, t, u in blocks(*arrays, scratch=3):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0 and not group['decoupled_weight_decay']:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    lerp_(m, gs, 1 - beta1, tmp=t)
+                    v *= beta2
+                    np.multiply(gs, 1 - beta2, out=t)
+                    t *= gs
+                    v += t
+                    denom = np.divide(v, bias_correction2, out=t)
+                    np.sqrt(denom, out=denom)
+                    denom += eps
+                    np.multiply(gs, grad_coef, out=u)
+                    u /= denom
+                    xs -= u
+                    np.multiply(m, avg_coef, out=u)
+                    u /= denom
+                    xs -= u
                 bump_state(state)
                 bump(p)

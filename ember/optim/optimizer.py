@@ -340,16 +340,39 @@ def check_lr(lr):
         raise ValueError(f'Invalid learning rate: {lr}')
 
 
-def lerp_(a, b, w):
-    """``a.lerp_(b, w)`` on arrays with PyTorch's two-sided formula (exact at both ends)."""
+def lerp_(a, b, w, tmp=None):
+    """``a.lerp_(b, w)`` on arrays with PyTorch's two-sided formula (exact at both ends); ``tmp`` is an
+    optional scratch array of ``a``'s shape."""
     import numpy as np
-    d = np.subtract(b, a)
+    d = np.subtract(b, a, out=tmp)
     if abs(w) < 0.5:
         d *= w
         a += d
     else:
         d *= 1 - w
         np.subtract(b, d, out=a)
+
+
+# Elementwise updates of large parameters run over blocks of this many elements so that a block's
+# temporaries stay in cache: every array is then read and written about once per step instead of once
+# per NumPy call. Elementwise results do not depend on the blocking.
+_BLOCK = 1 << 15
+
+
+def blocks(*arrays, scratch=0):
+    """Yield tuples of matching flat blocks of the same-shaped ``arrays``, followed by ``scratch``
+    temporary arrays of the block's size. Arrays that are small or not all C-contiguous come whole."""
+    import numpy as np
+    n = arrays[0].size
+    dtype = np.result_type(*arrays)
+    if n <= 2 * _BLOCK or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays + tuple(np.empty(arrays[0].shape, dtype) for _ in range(scratch))
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    tmp = [np.empty(_BLOCK, dtype) for _ in range(scratch)]
+    for i in range(0, n, _BLOCK):
+        j = min(i + _BLOCK, n)
+        yield tuple(f[i:j] for f in flat) + tuple(t[:j - i] for t in tmp)
 
 
 def bump(p):

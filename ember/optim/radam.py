@@ -3,7 +3,8 @@ import numpy as np
 
 from .._tensor import _wrap
 from .adam import _check
-from .optimizer import Optimizer, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, lerp_, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class RAdam(Optimizer):
@@ -48,33 +49,35 @@ class RAdam(Optimizer):
                     state['step'] = scalar_state()
                     state['exp_avg'] = _wrap(np.zeros_like(x))
                     state['exp_avg_sq'] = _wrap(np.zeros_like(x))
-                if group['maximize']:
-                    g = -g
                 step = step_tensor(state)
-                if wd != 0:
-                    if group['decoupled_weight_decay']:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
-                m, v = state['exp_avg']._data, state['exp_avg_sq']._data
-                lerp_(m, g, 1 - beta1)
-                v *= beta2
-                tmp = np.multiply(g, g)
-                tmp *= 1 - beta2
-                v += tmp
+                if wd != 0 and group['decoupled_weight_decay']:
+                    x *= 1 - lr * wd
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
-                upd = np.divide(m, bias_correction1)
                 rho_inf = 2 / (1 - beta2) - 1
                 rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-                upd *= lr
+                rect = None
                 if rho_t > 5.0:
                     rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    adaptive = np.sqrt(v, out=tmp)
-                    adaptive += eps
-                    np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
-                    upd *= adaptive
-                    upd *= rect
-                x -= upd
+                arrays = (x, g, state['exp_avg']._data, state['exp_avg_sq']._data)
+                for xs, gs, m, v, gbuf, t, upd in blocks(*arrays, scratch=3):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0 and not group['decoupled_weight_decay']:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    lerp_(m, gs, 1 - beta1, tmp=t)
+                    v *= beta2
+                    np.multiply(gs, 1 - beta2, out=t)
+                    t *= gs
+                    v += t
+                    np.divide(m, bias_correction1, out=upd)
+                    upd *= lr
+                    if rect is not None:
+                        adaptive = np.sqrt(v, out=t)
+                        adaptive += eps
+                        np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
+                        upd *= adaptive
+                        upd *= rect
+                    xs -= upd
                 bump_state(state)
                 bump(p)

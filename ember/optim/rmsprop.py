@@ -2,8 +2,8 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import (Optimizer, bump, bump_state, check_capturable, check_lr, lerp_, scalar_state, step_tensor,
-                        to_scalar)
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, check_lr, lerp_, scalar_state,
+                        step_tensor, to_scalar)
 
 
 class RMSprop(Optimizer):
@@ -60,33 +60,39 @@ class RMSprop(Optimizer):
                         state['momentum_buffer'] = _wrap(np.zeros_like(x))
                     if centered:
                         state['grad_avg'] = _wrap(np.zeros_like(x))
-                if group['maximize']:
-                    g = -g
                 step_tensor(state)
-                if wd != 0:
-                    g = g + wd * x
-                v = state['square_avg']._data
-                v *= alpha
-                gg = np.multiply(g, g)
-                gg *= 1 - alpha
-                v += gg
+                arrays = (x, g, state['square_avg']._data)
                 if centered:
-                    a = state['grad_avg']._data
-                    lerp_(a, g, 1 - alpha)
-                    denom = np.multiply(a, a, out=gg)
-                    np.subtract(v, denom, out=denom)
-                    np.sqrt(denom, out=denom)
-                else:
-                    denom = np.sqrt(v, out=gg)
-                denom += eps
+                    arrays += (state['grad_avg']._data,)
                 if momentum > 0:
-                    b = state['momentum_buffer']._data
-                    b *= momentum
-                    b += np.divide(g, denom, out=denom)
-                    x -= np.multiply(b, lr, out=denom)
-                else:
-                    np.divide(g, denom, out=denom)
-                    denom *= lr
-                    x -= denom
+                    arrays += (state['momentum_buffer']._data,)
+                for xs, gs, vs, *rest in blocks(*arrays, scratch=3):
+                    gbuf, t, u = rest[-3:]
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=t), out=gbuf)
+                    vs *= alpha
+                    np.multiply(gs, 1 - alpha, out=t)
+                    t *= gs
+                    vs += t
+                    if centered:
+                        a = rest[0]
+                        lerp_(a, gs, 1 - alpha, tmp=t)
+                        avg = np.multiply(a, a, out=t)
+                        np.subtract(vs, avg, out=avg)
+                        np.sqrt(avg, out=avg)
+                    else:
+                        avg = np.sqrt(vs, out=t)
+                    avg += eps
+                    if momentum > 0:
+                        b = rest[-4]
+                        b *= momentum
+                        b += np.divide(gs, avg, out=u)
+                        xs -= np.multiply(b, lr, out=u)
+                    else:
+                        np.multiply(gs, lr, out=u)
+                        u /= avg
+                        xs -= u
                 bump_state(state)
                 bump(p)

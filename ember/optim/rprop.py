@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor, to_scalar
+from .optimizer import (Optimizer, blocks, bump, bump_state, check_capturable, check_lr, scalar_state, step_tensor,
+                        to_scalar)
 
 
 class Rprop(Optimizer):
@@ -49,24 +50,27 @@ class Rprop(Optimizer):
                     state['step'] = scalar_state()
                     state['prev'] = _wrap(np.zeros_like(x))
                     state['step_size'] = _wrap(np.full_like(g, to_scalar(group['lr'])))
-                if group['maximize']:
-                    g = -g
                 step_tensor(state)
-                prev, step_size = state['prev']._data, state['step_size']._data
-                sign = np.multiply(g, prev)
-                np.sign(sign, out=sign)
-                # the three masks are taken one after another on the same array, as PyTorch does, so that
-                # a NaN product leaves a NaN factor
-                sign[sign > 0] = etaplus
-                sign[sign < 0] = etaminus
-                sign[sign == 0] = 1
-                step_size *= sign
-                np.clip(step_size, step_size_min, step_size_max, out=step_size)
-                g = np.array(g, copy=True)
-                g[sign == etaminus] = 0
-                upd = np.sign(g, out=sign)
-                upd *= step_size
-                x -= upd
-                np.copyto(prev, g)
+                arrays = (x, g, state['prev']._data, state['step_size']._data)
+                for xs, gs, prev, step_size, sign, gbuf in blocks(*arrays, scratch=2):
+                    if group['maximize']:
+                        gs = np.negative(gs, out=gbuf)
+                    np.multiply(gs, prev, out=sign)
+                    np.sign(sign, out=sign)
+                    # the three masks are taken one after another on the same array, as PyTorch does, so
+                    # that a NaN product leaves a NaN factor
+                    np.copyto(sign, etaplus, where=sign > 0)
+                    np.copyto(sign, etaminus, where=sign < 0)
+                    np.copyto(sign, 1, where=sign == 0)
+                    step_size *= sign
+                    np.clip(step_size, step_size_min, step_size_max, out=step_size)
+                    if gs is not gbuf:
+                        np.copyto(gbuf, gs)
+                        gs = gbuf
+                    np.copyto(gs, 0, where=sign == etaminus)
+                    np.copyto(prev, gs)
+                    upd = np.sign(gs, out=sign)
+                    upd *= step_size
+                    xs -= upd
                 bump_state(state)
                 bump(p)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import _wrap
-from .optimizer import Optimizer, bump, required, to_scalar
+from .optimizer import Optimizer, blocks, bump, required, to_scalar
 
 
 class SGD(Optimizer):
@@ -40,26 +40,39 @@ class SGD(Optimizer):
             for p in group['params']:
                 if p.grad is None:
                     continue
-                x = p._data
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                if wd != 0:
-                    g = g + wd * x
+                x, g = p._data, p.grad._data
+                b = None
+                first = False
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get('momentum_buffer')
                     if buf is None:
-                        buf = _wrap(np.array(g, copy=True))
-                        state['momentum_buffer'] = buf
-                    else:
-                        b = buf._data
-                        np.multiply(b, momentum, out=b)
-                        if dampening != 0:
-                            b += (1 - dampening) * g
+                        first = True
+                        state['momentum_buffer'] = buf = _wrap(np.empty_like(g))
+                    b = buf._data
+                    buf._vc[0] += 1
+                arrays = (x, g) if b is None else (x, g, b)
+                for xs, gs, *rest in blocks(*arrays, scratch=3):
+                    bs = rest[0] if b is not None else None
+                    neg, decayed, tmp = rest[-3:]
+                    if maximize:
+                        gs = np.negative(gs, out=neg)
+                    if wd != 0:
+                        gs = np.add(gs, np.multiply(xs, wd, out=decayed), out=decayed)
+                    if bs is not None:
+                        if first:
+                            np.copyto(bs, gs)
                         else:
-                            b += g
-                        buf._vc[0] += 1
-                    g = g + momentum * buf._data if nesterov else buf._data
-                x -= lr * g if lr != 1 else g
+                            bs *= momentum
+                            if dampening != 0:
+                                bs += np.multiply(gs, 1 - dampening, out=tmp)
+                            else:
+                                bs += gs
+                        if nesterov:
+                            gs = np.add(gs, np.multiply(bs, momentum, out=tmp), out=tmp)
+                        else:
+                            gs = bs
+                    if lr != 1:
+                        gs = np.multiply(gs, lr, out=tmp)
+                    xs -= gs
                 bump(p)
