@@ -601,3 +601,24 @@ def test_large_parameters_are_updated_blockwise_like_torch(name):
         out.append([p.detach().numpy().copy() for p in params])
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_subclass_step_calling_super_runs_hooks_once():
+    class Clipped(ember.optim.SGD):
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group['params']:
+                    if p.grad is not None:
+                        p.grad.clamp_(-0.01, 0.01)
+            return super().step(closure)
+
+    p = ember.nn.Parameter(ember.ones(3))
+    p.grad = ember.full((3,), 5.0)
+    opt = Clipped([p], lr=1.0)
+    calls = []
+    opt.register_step_pre_hook(lambda o, a, k: calls.append('pre'))
+    opt.register_step_post_hook(lambda o, a, k: calls.append('post'))
+    opt.step()
+    assert calls == ['pre', 'post']
+    np.testing.assert_allclose(p.detach().numpy(), np.full(3, 0.99), rtol=1e-6)
+    assert list(opt.state_dict()) == ['state', 'param_groups']

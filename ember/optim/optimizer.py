@@ -44,6 +44,9 @@ def _with_step_hooks(func):
     @wraps(func)
     def step(*args, **kwargs):
         self = args[0]
+        if self.__dict__.get('_in_step'):
+            # an overriding step calling super().step(): the hooks already ran for this step
+            return func(*args, **kwargs)
         for hook in list(chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values())):
             result = hook(self, args, kwargs)
             if result is not None:
@@ -51,7 +54,11 @@ def _with_step_hooks(func):
                     raise RuntimeError(f'{func} must return None or a tuple of (new_args, new_kwargs), but got '
                                        f'{result}.')
                 args, kwargs = result
-        out = func(*args, **kwargs)
+        self._in_step = True
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            self._in_step = False
         for hook in list(chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values())):
             hook(self, args, kwargs)
         return out
