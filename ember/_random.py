@@ -81,8 +81,19 @@ class Generator:
         if d.type != 'cpu':
             check_device(d)
         self._device = d
-        self._bg = np.random.MT19937(0)
-        self._reseed(_DEFAULT_SEED)
+        self._seed = _DEFAULT_SEED
+        self._fresh = True
+        self._next_double = None
+        self._next_float = None
+
+    def __getattr__(self, name):
+        # The mt19937 bit generator (and with it numpy.random) is built on first use, which keeps
+        # ``import ember`` light.
+        if name == '_bg':
+            bg = self.__dict__['_bg'] = np.random.MT19937(0)
+            bg.state = {'bit_generator': 'MT19937', 'state': {'key': _seed_key(self._seed), 'pos': 624}}
+            return bg
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     @property
     def device(self):
