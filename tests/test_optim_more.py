@@ -622,3 +622,34 @@ def test_subclass_step_calling_super_runs_hooks_once():
     assert calls == ['pre', 'post']
     np.testing.assert_allclose(p.detach().numpy(), np.full(3, 0.99), rtol=1e-6)
     assert list(opt.state_dict()) == ['state', 'param_groups']
+
+
+def test_sparse_adam_rejects_dense_gradients_like_torch():
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = lib.optim.SparseAdam(p, lr=0.01)
+        assert list(opt.param_groups[0]) == ['params', 'lr', 'betas', 'eps', 'maximize']
+        assert opt.step() is None  # no gradients yet: nothing to do
+        with pytest.raises(RuntimeError, match='SparseAdam does not support dense gradients, please consider Adam'):
+            _run(opt, p, x, y, 1)
+        for bad in (dict(lr=0.0), dict(eps=0.0), dict(betas=(1.0, 0.9)), dict(betas=(0.9, -0.1))):
+            with pytest.raises(ValueError):
+                lib.optim.SparseAdam(p, **bad)
+
+
+def test_custom_optimizer_keeps_number_steps_on_load():
+    class Counting(ember.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {'lr': 0.1})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group['params']:
+                    self.state[p]['step'] = self.state[p].get('step', 0) + 1
+
+    p = ember.nn.Parameter(ember.ones(2))
+    opt = Counting([p])
+    opt.step()
+    opt.load_state_dict(opt.state_dict())
+    assert opt.state[p]['step'] == 1 and isinstance(opt.state[p]['step'], int)

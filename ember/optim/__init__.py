@@ -13,5 +13,6 @@ from .nadam import NAdam
 from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 from . import swa_utils

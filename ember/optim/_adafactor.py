@@ -21,6 +21,8 @@ class Adafactor(Optimizer):
     (shapes ``(..., m, 1)`` and ``(..., 1, n)``) for matrices, ``variance`` otherwise.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
                  foreach=None, maximize=False):
         if isinstance(lr, Tensor) and lr.numel() != 1:

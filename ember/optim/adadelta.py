@@ -16,6 +16,8 @@ class Adadelta(Optimizer):
     ``differentiable`` are accepted for compatibility.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         check_lr(lr)

@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
     compute the same update; they are accepted for compatibility.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_lr(lr)

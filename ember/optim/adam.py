@@ -26,6 +26,8 @@ class Adam(Optimizer):
     With ``decoupled_weight_decay=True`` the decay is ``p *= 1 - lr * weight_decay`` (AdamW).
     """
 
+    _tensor_step = True
+
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
@@ -36,6 +38,14 @@ class Adam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused,
                         decoupled_weight_decay=decoupled_weight_decay or self._decoupled)
         super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in (('amsgrad', False), ('maximize', False), ('foreach', None), ('capturable', False),
+                               ('differentiable', False), ('fused', None)):
+                group.setdefault(key, value)
+            group.setdefault('decoupled_weight_decay', self._decoupled)
 
     def step(self, closure=None):
         """Perform one update; ``closure`` re-evaluates the model and returns the loss."""

@@ -17,6 +17,8 @@ class Adamax(Optimizer):
     ``differentiable`` are accepted for compatibility.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         _check(lr, betas, eps, weight_decay)

@@ -17,6 +17,8 @@ class ASGD(Optimizer):
     ``mu`` are 0-d float32 tensors in the state, as in PyTorch.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
                  differentiable=False, capturable=False):
         check_lr(lr)

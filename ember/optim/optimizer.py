@@ -84,6 +84,9 @@ class Optimizer:
     """Base class: ``Optimizer(params, defaults)`` with ``params`` an iterable of tensors, of
     ``(name, tensor)`` pairs, or of dicts (parameter groups with per-group options)."""
 
+    # built-in optimizers that keep state['step'] as a 0-d tensor set this
+    _tensor_step = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get('step')
@@ -123,10 +126,11 @@ class Optimizer:
         self.__dict__.update(state)
         for name in _HOOK_DICTS:
             self.__dict__.setdefault(name, OrderedDict())
-        # checkpoints from PyTorch < 1.12 keep 'step' as a Python number
-        for s in self.state.values():
-            if isinstance(s, dict) and isinstance(s.get('step'), (int, float)):
-                s['step'] = scalar_state(float(s['step']))
+        if self._tensor_step:
+            # checkpoints from PyTorch < 1.12 keep 'step' as a Python number
+            for s in self.state.values():
+                if isinstance(s, dict) and isinstance(s.get('step'), (int, float)):
+                    s['step'] = scalar_state(float(s['step']))
 
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with 'params' and optional per-group options)."""

@@ -17,6 +17,8 @@ class RMSprop(Optimizer):
     ``maximize`` ascends; ``capturable``/``foreach``/``differentiable`` are accepted for compatibility.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         check_lr(lr)

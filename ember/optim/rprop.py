@@ -16,6 +16,8 @@ class Rprop(Optimizer):
     ``step_size`` starts at ``lr`` for every element. State per parameter: ``step``, ``prev``, ``step_size``.
     """
 
+    _tensor_step = True
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
         check_lr(lr)
