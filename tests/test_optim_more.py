@@ -653,3 +653,38 @@ def test_custom_optimizer_keeps_number_steps_on_load():
     opt.step()
     opt.load_state_dict(opt.state_dict())
     assert opt.state[p]['step'] == 1 and isinstance(opt.state[p]['step'], int)
+
+
+def test_swap_in_optimizer_params_and_state_matches_torch():
+    out = []
+    for lib in (ember, torch):
+        p = _params(lib)
+        x, y = _data(lib)
+        opt = lib.optim.Adam([{'params': p[:2]}, {'params': p[2:], 'lr': 0.003}], lr=0.01)
+        _run(opt, p, x, y, 2)
+        other = _params(lib)
+        saved = opt.state_dict()
+        before = [t.detach().numpy().copy() for t in p]
+        sd = {'state': {k: {n: (v.clone() if hasattr(v, 'clone') else v) for n, v in s.items()}
+                        for k, s in saved['state'].items()},
+              'param_groups': [dict(g, lr=0.5) for g in saved['param_groups']]}
+        with lib.optim.swap_in_optimizer_params_and_state(opt, {str(i): t for i, t in enumerate(other)}, sd):
+            assert opt.param_groups[0]['params'][0] is other[0] and opt.param_groups[1]['lr'] == 0.5
+            _run(opt, other, x, y, 1)
+        assert opt.param_groups[0]['params'][0] is p[0] and opt.param_groups[1]['lr'] == 0.003
+        for a, b in zip(p, before):
+            np.testing.assert_array_equal(a.detach().numpy(), b)
+        assert float(opt.state[p[0]]['step']) == 2 and float(sd['state'][0]['step']) == 3
+        out.append([t.detach().numpy().copy() for t in other])
+        messages = []
+        for bad in [{'state': [], 'param_groups': []}, {'state': {}, 'param_groups': [{}]},
+                    {'state': {9: {}}, 'param_groups': saved['param_groups']},
+                    {'state': {}, 'param_groups': [dict(g, extra=1) for g in saved['param_groups']]}]:
+            with pytest.raises(RuntimeError) as info:
+                with lib.optim.swap_in_optimizer_params_and_state(opt, {}, bad):
+                    pass
+            messages.append(str(info.value))
+        out.append(messages)
+    for a, b in zip(out[0], out[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert out[1] == out[3]

@@ -1,5 +1,6 @@
 """``ember.optim``: optimizers with PyTorch's update rules and state_dict layout, and learning-rate schedulers."""
 from .optimizer import Optimizer
+from ._stateless import swap_in_optimizer_params_and_state
 from .sgd import SGD
 from .adam import Adam, AdamW
 from .adadelta import Adadelta
