@@ -688,3 +688,32 @@ def test_swap_in_optimizer_params_and_state_matches_torch():
     for a, b in zip(out[0], out[2]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     assert out[1] == out[3]
+
+
+@pytest.mark.parametrize('cls', ['RMSprop', 'NAdam', 'ASGD', 'Rprop'])
+def test_checkpoint_files_cross_load_with_torch(cls, tmp_path):
+    make = _groups(cls, **FIRST.get(cls, {}))
+    runs = {}
+    for src, dst in ((ember, torch), (torch, ember)):
+        params, _, opt = _train(src, make, steps=3)
+        sched = src.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=7)
+        src.save({'params': [p.detach() for p in params], 'opt': opt.state_dict(), 'sched': sched.state_dict()},
+                 tmp_path / 'ckpt.pt')
+        ckpt = dst.load(tmp_path / 'ckpt.pt')
+        new_params = [dst.nn.Parameter(t) for t in ckpt['params']]
+        new_opt = make(dst, new_params)
+        new_opt.load_state_dict(ckpt['opt'])
+        new_sched = dst.optim.lr_scheduler.CosineAnnealingLR(new_opt, T_max=7)
+        new_sched.load_state_dict(ckpt['sched'])
+        for lib, ps, o, s in ((src, params, opt, sched), (dst, new_params, new_opt, new_sched)):
+            x, y = _data(lib)
+            for _ in range(3):
+                _run(o, ps, x, y, 1)
+                s.step()
+            runs[(src.__name__, lib.__name__)] = [p.detach().numpy().copy() for p in ps], s.get_last_lr()
+    for src in ('ember', 'torch'):
+        dst = 'torch' if src == 'ember' else 'ember'
+        (a, lr_a), (b, lr_b) = runs[(src, src)], runs[(src, dst)]
+        assert lr_a == lr_b
+        for u, v in zip(a, b):
+            np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
