@@ -717,3 +717,11 @@ def test_checkpoint_files_cross_load_with_torch(cls, tmp_path):
         assert lr_a == lr_b
         for u, v in zip(a, b):
             np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('cls', ['SGD', 'Adam', 'RMSprop', 'Adagrad', 'Adadelta', 'Adamax', 'NAdam', 'RAdam', 'ASGD',
+                                 'Rprop'])
+def test_differentiable_is_not_implemented(cls):
+    with pytest.raises(NotImplementedError, match='differentiable=True is not supported'):
+        getattr(ember.optim, cls)(_params(ember), lr=0.1, differentiable=True)
+    getattr(ember.optim, cls)(_params(ember), lr=0.1, differentiable=False)

@@ -12,8 +12,7 @@ class Adadelta(Optimizer):
         g = grad (+ weight_decay * p);  v = rho * v + (1 - rho) * g * g
         delta = sqrt(u + eps) / sqrt(v + eps) * g;  u = rho * u + (1 - rho) * delta * delta;  p -= lr * delta
 
-    State per parameter: ``step``, ``square_avg`` (v), ``acc_delta`` (u). ``capturable``/``foreach``/
-    ``differentiable`` are accepted for compatibility.
+    State per parameter: ``step``, ``square_avg`` (v), ``acc_delta`` (u).
     """
 
     _tensor_step = True

@@ -12,8 +12,7 @@ class Adagrad(Optimizer):
         s = s + g * g;  p -= clr * g / (sqrt(s) + eps)
 
     The state (``step`` = 0 and ``sum`` filled with ``initial_accumulator_value``) is created in the
-    constructor, as in PyTorch. ``fused``, ``foreach`` and ``differentiable`` select PyTorch kernels that
-    compute the same update; they are accepted for compatibility.
+    constructor, as in PyTorch.
     """
 
     _tensor_step = True

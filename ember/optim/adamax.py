@@ -13,8 +13,7 @@ class Adamax(Optimizer):
         g = grad (+ weight_decay * p);  m = lerp(m, g, 1 - beta1);  u = max(beta2 * u, |g| + eps)
         p -= lr / (1 - beta1^t) * m / u
 
-    State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u). ``capturable``/``foreach``/
-    ``differentiable`` are accepted for compatibility.
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_inf`` (u).
     """
 
     _tensor_step = True

@@ -4,6 +4,11 @@ Subclasses implement ``step``; updates work on the parameters' arrays in place w
 (``out=`` buffers, no temporaries where avoidable) and bump each parameter's version counter,
 exactly as an in-place tensor op would. Every subclass's ``step`` is wrapped (at class creation) so
 that the global and per-optimizer step hooks run around it, with the call's ``(args, kwargs)``.
+
+The implementation flags PyTorch's optimizers take are accepted and kept in the param groups:
+``foreach`` and ``fused`` select PyTorch kernels that compute the same update; ``capturable=True``
+(for CUDA-graph capture) raises on CPU parameters as PyTorch does; ``differentiable=True`` raises
+NotImplementedError, since updates on raw arrays are not recorded by autograd.
 """
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
@@ -167,6 +172,9 @@ class Optimizer:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter "
                                  f'{name}')
             param_group.setdefault(name, default)
+        if param_group.get('differentiable'):
+            raise NotImplementedError('differentiable=True is not supported: Ember\'s optimizers update the '
+                                      'parameters\' arrays outside autograd, so a step cannot be differentiated')
         param_set = set()
         for group in self.param_groups:
             param_set.update(id(p) for p in group['params'])

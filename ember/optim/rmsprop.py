@@ -14,7 +14,6 @@ class RMSprop(Optimizer):
         momentum > 0: b = momentum * b + g / denom;  p -= lr * b,  else p -= lr * g / denom
 
     State per parameter: ``step``, ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered).
-    ``maximize`` ascends; ``capturable``/``foreach``/``differentiable`` are accepted for compatibility.
     """
 
     _tensor_step = True

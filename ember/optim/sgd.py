@@ -11,7 +11,7 @@ class SGD(Optimizer):
         g = grad (+ weight_decay * p);  with momentum: b = momentum * b + (1 - dampening) * g
         (first step: b = g);  g = g + momentum * b if nesterov else b;  p -= lr * g
 
-    ``maximize`` ascends. ``foreach``/``fused``/``differentiable`` are accepted for compatibility.
+    ``maximize`` ascends.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
