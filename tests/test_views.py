@@ -199,7 +199,8 @@ def inplace_step(data, t):
     s, n = tuple(t.shape), t.dim()
     kind = data.draw(st.sampled_from(['add_', 'mul_', 'sub_w', 'mul_w', 'div_', 'self_mul', 'copy_', 'zero_',
                                       'fill_w', 'setitem', 'setitem_adv', 'masked_fill_', 'exp_', 'relu_',
-                                      'index_add_', 'nograd_mul', 'transpose_', 'unsqueeze_', 'squeeze_', 't_']))
+                                      'index_add_', 'nograd_mul', 'transpose_', 'unsqueeze_', 'squeeze_', 't_',
+                                      'scatter_', 'index_fill_', 'put_', 'tril_', 'masked_scatter_', 'index_put_acc']))
     if kind == 'add_':
         c = data.draw(st.sampled_from([1.0, -2.5]))
         return f'add_({c})', lambda lib, x, w: x.add_(c)
@@ -233,6 +234,21 @@ def inplace_step(data, t):
         return 'relu_()', lambda lib, x, w: x.relu_()
     if kind == 'index_add_' and n and s[0]:
         return 'index_add_', lambda lib, x, w: x.index_add_(0, lib.tensor([0]), (x[:1].detach() + 1) * w)
+    if kind == 'scatter_' and n and t.numel():
+        def scatter(lib, x, w):
+            return x.scatter_(0, lib.zeros([1] * n, dtype=lib.int64), (w * 2).expand([1] * n).contiguous())
+        return 'scatter_(0,zeros,w*2)', scatter
+    if kind == 'index_fill_' and n and s[0]:
+        return 'index_fill_(0,[0],w)', lambda lib, x, w: x.index_fill_(0, lib.tensor([0]), w)
+    if kind == 'put_' and t.numel():
+        return 'put_([0,-1],w)', lambda lib, x, w: x.put_(lib.tensor([0, -1]), lib.stack([w, w * 3]))
+    if kind == 'tril_' and n >= 2:
+        return 'tril_()', lambda lib, x, w: x.tril_()
+    if kind == 'masked_scatter_':
+        return 'masked_scatter_(x>0,...)', lambda lib, x, w: x.masked_scatter_(
+            x.detach() > 0, (lib.ones(x.shape, dtype=lib.float64) * w).contiguous())
+    if kind == 'index_put_acc' and n and s[0]:
+        return 'index_put_acc', lambda lib, x, w: x.index_put_((lib.tensor([0, 0]),), w * 2, accumulate=True)
     if kind == 'transpose_' and n:
         a, b = _dim(data, n), _dim(data, n)
         return f'transpose_({a},{b})', lambda lib, x, w: x.transpose_(a, b)

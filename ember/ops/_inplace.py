@@ -12,7 +12,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import grad_edge
-from ._views import base_requires_grad_now, check_view_creation, rebase_history
+from ._views import base_requires_grad_now, check_view_creation, rebase_history, view_from_base
 
 
 def check_inplace(t, requires_grad=None):
@@ -79,8 +79,17 @@ def _address(arr):
 
 
 def _alias(t):
+    """``t``'s value with ``t``'s history (for a view: read from its base's current history,
+    which maps every element exactly, even where the view's own ops could not, e.g. an
+    ``as_strided`` reaching outside its input)."""
     a = _wrap(t._data)
-    grad_edge(t)  # regenerates a stale view's grad_fn
+    base = t._base
+    if base is not None:
+        if base._requires_grad:
+            grad_edge(t)  # PyTorch's checks on a stale view
+            a.grad_fn = view_from_base(t)
+            a._requires_grad = True
+        return a
     if t.grad_fn is not None:
         a.grad_fn = t.grad_fn
         a._output_nr = t._output_nr

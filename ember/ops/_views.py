@@ -230,6 +230,8 @@ def gather_view(g, idx):
     flat = g.reshape(-1)
     outside = idx < 0
     if outside.any():
+        if not flat._data.size:
+            return _wrap(np.zeros(idx.shape, g._data.dtype))
         return flat[_wrap(np.where(outside, 0, idx))].masked_fill(_wrap(outside), 0)
     return flat[_wrap(idx)]
 
@@ -335,12 +337,17 @@ def refresh_view_grad_fn(t):
         return
     check_view_creation(t, indirect=True)
     replay_info[1] = t._vc[0]
-    node = AsStridedBackward0((grad_edge(base),))
-    node.steps = replay_info[0]
-    node.layout = _base_layout(base)
-    t.grad_fn = node
+    t.grad_fn = view_from_base(t)
     t._output_nr = 0
     t._requires_grad = True
+
+
+def view_from_base(t):
+    """An ``AsStridedBackward0`` reading view ``t``'s region out of its base's current history."""
+    node = AsStridedBackward0((grad_edge(t._base),))
+    node.steps = t._view_replay[0]
+    node.layout = _base_layout(t._base)
+    return node
 
 
 def base_requires_grad_now(base):
@@ -360,7 +367,8 @@ def rebase_history(view, fn, output_nr=0):
     node = CopySlices((grad_edge(base), (fn, output_nr)))
     node.steps = view._view_replay[0]
     node.layout = _base_layout(base)
-    node.overlapping = any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape))
+    node.overlapping = view._data.size > 1 and any(st == 0 and n > 1 for st, n in zip(view._data.strides,
+                                                                                      view._data.shape))
     was = base._requires_grad
     base.grad_fn = node
     base._output_nr = 0

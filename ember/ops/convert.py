@@ -113,7 +113,7 @@ class CopyBackwards(Node):
     def backward(self, g):
         shape, d = self.src_meta
         from ._node import reduce_grad
-        return (g * 0, reduce_grad(g, shape, d))
+        return (_wrap(np.zeros_like(g._data)), reduce_grad(g, shape, d))
 
 
 def _copy(self, src):

@@ -341,7 +341,8 @@ class CopyBackwards(Node):
         gs = None
         if self.next_functions[1][0] is not None:
             gs = reduce_grad(g, *self.src_meta)
-        return g * 0, gs
+        # Zeros, not ``g * 0``: an infinite gradient must not become NaN.
+        return _wrap(np.zeros_like(g._data)), gs
 
 
 def _strip_leading_ones(v, ndim):
