@@ -362,9 +362,10 @@ def test_dead_worker_raises(how, detail):
     t = time.monotonic()
     with pytest.raises(RuntimeError, match=r'DataLoader worker \(pid \d+\) exited unexpectedly') as info:
         next(it)
-    assert detail in str(info.value) and time.monotonic() - t < 5
+    # Generous bound: the point is that it raises instead of hanging, on a machine that may be busy.
+    assert detail in str(info.value) and time.monotonic() - t < 30
     pids |= {p.pid for p in it._workers}
-    assert not any(alive(p) for p in pids) and segments() == []
+    assert wait_until(lambda: not any(alive(p) for p in pids) and segments() == [], timeout=10.0)
 
 
 class Sleepy:
@@ -383,7 +384,7 @@ def test_timeout():
     t = time.monotonic()
     with pytest.raises(RuntimeError, match=r'^DataLoader timed out after 0.5 seconds$'):
         next(it)
-    assert 0.4 < time.monotonic() - t < 5
+    assert 0.4 < time.monotonic() - t < 30
     pids = [w.pid for w in it._workers]
     del it
     gc.collect()
