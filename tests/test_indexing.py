@@ -446,6 +446,7 @@ IDX_ERRORS = [
     lambda lib, x: x.index_add(0, T(lib, [-1]), lib.ones(1, 4)),
     lambda lib, x: x.index_add(0, T(lib, [0]), lib.ones(1, 3)),
     lambda lib, x: x.index_add(0, T(lib, [0]), lib.ones(1, 4, dtype=lib.float64)),
+    lambda lib, x: x.index_add(1, T(lib, [0]), lib.ones(3)),
     lambda lib, x: x.index_copy(0, T(lib, [0]), lib.ones(1, 4, dtype=lib.float64)),
     lambda lib, x: x.index_copy(0, T(lib, [-1]), lib.ones(1, 4)),
     lambda lib, x: x.index_fill(0, T(lib, [7]), 1.0),

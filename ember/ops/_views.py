@@ -18,16 +18,20 @@ An in-place op on a view changes its base. ``rebase_history`` gives the base a
 ``CopySlices`` node: the base's new value is its old value with the view's region
 replaced by the op's result ``r``. Its backward sends the incoming gradient, with the
 region zeroed, to the base's old history, and the region itself to ``r``'s node, from
-which it reaches the view's old value (and so the base's old history again) and the op's
-other inputs. The view itself, and later any other view of the same base whose version is
-stale (``refresh_view_grad_fn``, called from ``grad_edge``), gets an
-``AsStridedBackward0`` reading its region out of the base's gradient.
+which it reaches the view's old value and the op's other inputs. (The op ran on the view's
+old value read from the base's history by an ``AsStridedBackward0``, so that gradient
+lands back in the base's old history exactly.) The view itself, and later any other view
+of the same base whose version is stale (``refresh_view_grad_fn``, called from
+``grad_edge``), gets an ``AsStridedBackward0`` reading its region out of the base's
+gradient.
 
 Regions are located by replaying the view's steps on an int64 "positions" array laid out
 exactly like the base (for ``as_strided``, mirroring the base's whole memory block): the
 result holds, for every element of the view, its flat index in the base. Gathers and
 scatter-adds over those indices are written with Ember ops, so double backward works and
-overlapping views (``expand``, ``unfold``, ``as_strided``) sum their gradients.
+overlapping views (``expand``, ``unfold``, ``as_strided``) sum their gradients. A base
+whose own layout was changed in place (``t_``, ``unsqueeze_``, ...) keeps its first layout
+as the "frame" its views' steps start from.
 """
 import weakref
 

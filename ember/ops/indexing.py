@@ -882,9 +882,9 @@ def index_select(input, dim, index, *, out=None):
 
 
 def _check_index_source(x, d, idx, s, what):
-    n = s.shape[d] if s.ndim else 1
     if s.ndim and d >= s.ndim:
         raise RuntimeError(f'{what}_(): Indexing dim {d} is out of bounds of the source tensor with dim {s.ndim}')
+    n = s.shape[d] if s.ndim else 1
     if idx.size != n:
         raise RuntimeError(f'{what}_(): Number of indices ({idx.size}) should be equal to source.size(dim): ({n}), '
                            f'for dim: {d}')
