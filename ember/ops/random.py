@@ -19,7 +19,7 @@ from ._inplace import check_inplace, commit
 
 def _zero_node(name):
     def backward(self, g):
-        return (g * 0,)
+        return (_wrap(np.zeros_like(g._data)),)
     return type(name, (Node,), {'__slots__': (), 'backward': backward,
                                '__doc__': 'Sampling overwrites the values: the gradient is zero.'})
 
