@@ -38,8 +38,16 @@ def norm(x):
     return x
 
 
-def segments():
-    return _shared.list_segments(f'ember{os.getpid()}_')
+def segments(it=None):
+    """This process's shared-memory segments (only those of iterator ``it`` when given)."""
+    return _shared.list_segments(it._stem_prefix if it is not None else f'ember{os.getpid()}_')
+
+
+@pytest.fixture(autouse=True)
+def _collect_earlier_iterators():
+    # An iterator kept by a reference cycle (an exception's traceback) of an earlier test keeps its
+    # workers and their prefetched batches until the cycle is collected.
+    gc.collect()
 
 
 def in_shared_memory(t):
@@ -355,6 +363,27 @@ class Dying:
         return os.getpid()
 
 
+class DyingEarly:
+    """Worker 1 dies on its first sample while worker 0 is still slowly making batch 0."""
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == 2:
+            os._exit(5)
+        time.sleep(0.3)
+        return i
+
+
+def test_batches_of_live_workers_arrive_before_the_dead_workers_error():
+    it = iter(ember.utils.data.DataLoader(DyingEarly(), batch_size=2, num_workers=2))
+    assert next(it).tolist() == [0, 1]
+    with pytest.raises(RuntimeError, match=r'exited unexpectedly with exit code 5'):
+        next(it)
+    assert segments(it) == []
+
+
 @pytest.mark.parametrize('how, detail', [('exit', 'with exit code 3'), ('kill', 'killed by signal: Killed')])
 def test_dead_worker_raises(how, detail):
     it = iter(ember.utils.data.DataLoader(Dying(how), batch_size=2, num_workers=2))
@@ -365,7 +394,7 @@ def test_dead_worker_raises(how, detail):
     # Generous bound: the point is that it raises instead of hanging, on a machine that may be busy.
     assert detail in str(info.value) and time.monotonic() - t < 30
     pids |= {p.pid for p in it._workers}
-    assert wait_until(lambda: not any(alive(p) for p in pids) and segments() == [], timeout=10.0)
+    assert wait_until(lambda: not any(alive(p) for p in pids) and segments(it) == [], timeout=10.0)
 
 
 class Sleepy:

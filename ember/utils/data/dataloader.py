@@ -379,6 +379,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._receiver = _shared.Receiver(limit=2 * (self._prefetch_factor + 2))
         self._workers, self._index_queues, self._conns, self._conn_open = [], [], [], []
         self._workers_status = []
+        self._dead = set()  # ids of workers that died; raised once the iterator needs one of their batches
         self._done_event = ctx.Event()
         self._shutdown = False
         if not _atexit_registered[0]:
@@ -436,8 +437,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         """The next message from any worker as ``(idx, kind, data)``; raises on timeout or a dead worker."""
         deadline = monotonic() + self._timeout if self._timeout > 0 else None
         while True:
+            if self._dead and not self._awaited_worker_alive():
+                msg = ' '.join(_death_message(self._workers[i]) for i in sorted(self._dead))
+                self._shutdown_workers()
+                raise RuntimeError(msg)
             conns = [c for c, ok in zip(self._conns, self._conn_open) if ok]
-            sentinels = [w.sentinel for w, ok in zip(self._workers, self._workers_status) if ok]
+            sentinels = [w.sentinel for i, (w, ok) in enumerate(zip(self._workers, self._workers_status))
+                         if ok and i not in self._dead]
             ready = self._wait(conns + sentinels, None if deadline is None else max(0.0, deadline - monotonic()))
             if not ready:
                 raise RuntimeError(f'DataLoader timed out after {self._timeout} seconds')
@@ -453,11 +459,13 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 if isinstance(idx, int):
                     self._stems.pop(idx, None)
                 return idx, kind, data
-            dead = [w for w, ok in zip(self._workers, self._workers_status) if ok and not w.is_alive()]
-            if dead:
-                msg = ' '.join(_death_message(w) for w in dead)
-                self._shutdown_workers()
-                raise RuntimeError(msg)
+            self._dead.update(i for i, (w, ok) in enumerate(zip(self._workers, self._workers_status))
+                              if ok and not w.is_alive())
+
+    def _awaited_worker_alive(self):
+        """Whether the batch the iterator waits for can still come: in order, its worker is alive."""
+        info = self._task_info.get(self._rcvd_idx)
+        return self._in_order and info is not None and len(info) == 1 and info[0] not in self._dead
 
     def _next_data(self):
         while True:
