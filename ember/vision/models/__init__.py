@@ -1,0 +1,6 @@
+"""ember.vision.models: torchvision's classification architectures, builders and weights API.
+
+Architectures, constructor arguments, module names and state_dict keys are torchvision's, so its
+checkpoints load with ``strict=True`` and Ember's load back into torchvision.
+"""
+from ._api import get_model, get_model_builder, get_model_weights, get_weight, list_models, Weights, WeightsEnum
