@@ -4,3 +4,4 @@ Architectures, constructor arguments, module names and state_dict keys are torch
 checkpoints load with ``strict=True`` and Ember's load back into torchvision.
 """
 from ._api import get_model, get_model_builder, get_model_weights, get_weight, list_models, Weights, WeightsEnum
+from .resnet import *  # noqa: F401,F403

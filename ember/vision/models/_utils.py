@@ -4,10 +4,13 @@ import functools
 import inspect
 import warnings
 from collections import OrderedDict
+from functools import partial
 
 from ember import nn
 
-from ._api import WeightsEnum
+from ..transforms._presets import ImageClassification
+from ._api import Weights, WeightsEnum
+from ._meta import _IMAGENET_CATEGORIES
 
 
 class IntermediateLayerGetter(nn.ModuleDict):
@@ -154,3 +157,18 @@ class _ModelURLs(dict):
                       "and may be removed in the future. Please access them via the appropriate Weights Enum instead.",
                       stacklevel=2)
         return super().__getitem__(item)
+
+
+def _imagenet_weights(url, num_params, min_size, recipe, acc1, acc5, ops, file_size, crop_size=224, resize_size=256,
+                      transform_kwargs=None, categories=_IMAGENET_CATEGORIES, **meta):
+    """A ``Weights`` entry of an ImageNet-1K classifier: the ImageClassification preset with ``crop_size`` and
+    ``resize_size`` (plus ``transform_kwargs``), and torchvision's metadata keys (``_ops`` in GFLOPs,
+    ``_file_size`` in MB)."""
+    preset = {'crop_size': crop_size}
+    if resize_size != 256:
+        preset['resize_size'] = resize_size
+    preset.update(transform_kwargs or {})
+    return Weights(url=url, transforms=partial(ImageClassification, **preset),
+                   meta={'categories': categories, 'num_params': num_params, 'min_size': min_size, 'recipe': recipe,
+                         '_metrics': {'ImageNet-1K': {'acc@1': acc1, 'acc@5': acc5}}, '_ops': ops,
+                         '_file_size': file_size, **meta})
