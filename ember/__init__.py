@@ -27,7 +27,6 @@ from .ops.activation import *  # noqa: F401,F403
 from .ops.normalization import *  # noqa: F401,F403
 from .ops.resample import *  # noqa: F401,F403
 from .ops.rnn import *  # noqa: F401,F403
-from .ops.attention import *  # noqa: F401,F403
 from .ops.pool import adaptive_max_pool1d_with_indices as adaptive_max_pool1d  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403

@@ -11,10 +11,9 @@ from . import join, pad
 from . import activation, loss, normalization
 from . import dropout, embedding, resample
 from . import rnn
-from . import attention
 
 FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join, pad,
-            activation, normalization, resample, rnn, attention)
+            activation, normalization, resample, rnn)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
