@@ -27,12 +27,15 @@ _SCRATCH = threading.local()
 _SCRATCH_MAX = 1 << 27
 
 
-def scratch(slot, shape, dtype):
-    """An uninitialised array from the reusable buffer ``slot``; never returned to callers of the kernels."""
+def scratch(slot, shape, dtype, like):
+    """An uninitialised array from the reusable buffer ``slot``; never returned to callers of the kernels.
+
+    ``like`` is an input array: the pool holds NumPy memory, other array types get a fresh array of theirs.
+    """
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape)) * dtype.itemsize
-    if nbytes > _SCRATCH_MAX:
-        return np.empty(shape, dtype)
+    if nbytes > _SCRATCH_MAX or type(like) is not np.ndarray:
+        return np.empty(shape, dtype, like=like)
     buf = getattr(_SCRATCH, slot, None)
     if buf is None or buf.nbytes < nbytes:
         buf = np.empty(max(nbytes, 1 << 16), np.uint8)
@@ -55,7 +58,7 @@ def pad_array(x, pads, value=0):
     if not any(lo or hi for lo, hi in grow):
         return x
     shape = x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], grow))
-    xp = np.zeros(shape, x.dtype) if value == 0 else np.full(shape, value, x.dtype)
+    xp = np.zeros(shape, x.dtype, like=x) if value == 0 else np.full(shape, value, x.dtype, like=x)
     xp[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(grow, x.shape[2:]))] = x
     return xp
 
@@ -80,7 +83,7 @@ def window_view(xp, k, s, d, out, channel_major=True):
 def im2col(x, k, s, d, pads, out):
     """Receptive fields of ``x`` (N, C, *S) as a contiguous ``(C, *k, N, *out)`` scratch array."""
     v = window_view(pad_array(x, pads), k, s, d, out)
-    cols = scratch('cols', v.shape, x.dtype)
+    cols = scratch('cols', v.shape, x.dtype, x)
     np.copyto(cols, v)
     return cols
 
@@ -97,7 +100,7 @@ def col2im(cols, in_spatial, k, s, d, lo, batch_major=False):
         out = cols.shape[2 + nd:]
     extent = tuple(max((o - 1) * st + dd * (kk - 1) + 1, l + i)
                    for o, st, dd, kk, l, i in zip(out, s, d, k, lo, in_spatial))
-    buf = np.zeros((n, c) + extent, cols.dtype)
+    buf = np.zeros((n, c) + extent, cols.dtype, like=cols)
     for off in itertools.product(*(range(kk) for kk in k)):
         dst = buf[(slice(None), slice(None)) + tuple(slice(o * dd, o * dd + (m - 1) * st + 1, st)
                                                      for o, dd, m, st in zip(off, d, out, s))]
@@ -114,7 +117,7 @@ def _outer_swap(a, lead, second, slot):
     a = a.reshape(lead, second, -1)
     if (lead == 1 or second == 1) and a.flags.c_contiguous:
         return a.reshape(second, lead, -1)
-    r = scratch(slot, (second, lead, a.shape[2]), a.dtype)
+    r = scratch(slot, (second, lead, a.shape[2]), a.dtype, a)
     np.copyto(r, a.transpose(1, 0, 2))
     return r
 
@@ -128,11 +131,11 @@ def conv_forward(x, w, b, geo):
     out = tuple(out_size(sz, kk, st, dd, lo, hi) for sz, kk, st, dd, (lo, hi) in zip(x.shape[2:], k, s, d, pads))
     p = int(np.prod(out))
     if n * p * o == 0 or c == 0:
-        y = np.zeros((n, o) + out, x.dtype)
+        y = np.zeros((n, o) + out, x.dtype, like=x)
         if b is not None:
             y += b.reshape((o,) + (1,) * len(out))
         return y
-    res = np.empty((n, o) + out, x.dtype)
+    res = np.empty((n, o) + out, x.dtype, like=x)
     if groups == 1 and all(kk == 1 for kk in k) and all(st == 1 for st in s) and not any(lo or hi for lo, hi in pads):
         # 1x1 convolution: a batched GEMM straight on the input, no copies at all.
         np.matmul(w.reshape(o, c), x.reshape(n, c, p), out=res.reshape(n, o, p))
@@ -140,7 +143,7 @@ def conv_forward(x, w, b, geo):
         cols = im2col(x, k, s, d, pads, out).reshape(groups, -1, n * p)
         wm = w.reshape(groups, o // groups, -1)
         if n > 1:
-            y = np.matmul(wm, cols, out=scratch('gemm', (groups, o // groups, n * p), x.dtype))
+            y = np.matmul(wm, cols, out=scratch('gemm', (groups, o // groups, n * p), x.dtype, x))
             y = y.reshape(o, n, p).transpose(1, 0, 2)
             if b is None:
                 np.copyto(res.reshape(n, o, p), y)
@@ -165,20 +168,20 @@ def conv_input_grad(gy, w, geo, in_spatial):
     cg = w.shape[1]
     c = cg * groups
     if n * c * int(np.prod(in_spatial)) == 0 or gy.size == 0:
-        return np.zeros((n, c) + tuple(in_spatial), gy.dtype)
+        return np.zeros((n, c) + tuple(in_spatial), gy.dtype, like=gy)
     if all(st == 1 for st in s):
         # Correlation with the flipped kernel over the output gradient padded by d*(k-1) - pad.
         og = o // groups
         wf = w.reshape((groups, og, cg) + k).swapaxes(1, 2).reshape((c, og) + k)
-        wf = np.ascontiguousarray(wf[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)])
+        wf = np.ascontiguousarray(wf[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)], like=wf)
         fpads = tuple((dd * (kk - 1) - lo, i - m + lo) for dd, kk, (lo, _), i, m in zip(d, k, pads, in_spatial, out))
         return conv_forward(gy, wf, None, ((1,) * len(k), d, fpads, groups))
     p = int(np.prod(out))
     gyt = _outer_swap(gy, n, o, 'swap').reshape(groups, o // groups, n * p)
     cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), gyt,
-                     out=scratch('cols', (groups, c // groups * int(np.prod(k)), n * p), gy.dtype))
+                     out=scratch('cols', (groups, c // groups * int(np.prod(k)), n * p), gy.dtype, gy))
     cols = cols.reshape((c,) + k + (n,) + out)
-    return np.ascontiguousarray(col2im(cols, in_spatial, k, s, d, [lo for lo, _ in pads]))
+    return np.ascontiguousarray(col2im(cols, in_spatial, k, s, d, [lo for lo, _ in pads]), like=cols)
 
 
 def conv_weight_grad(x, gy, wshape, geo):
@@ -189,7 +192,7 @@ def conv_weight_grad(x, gy, wshape, geo):
     k = tuple(wshape[2:])
     p = int(np.prod(out))
     if n * p == 0 or x.shape[1] == 0:
-        return np.zeros(wshape, x.dtype)
+        return np.zeros(wshape, x.dtype, like=x)
     c = x.shape[1]
     if groups == 1 and all(kk == 1 for kk in k) and all(st == 1 for st in s) and not any(lo or hi for lo, hi in pads):
         xt = _outer_swap(x, n, c, 'cols').reshape(c, n * p)
@@ -199,4 +202,4 @@ def conv_weight_grad(x, gy, wshape, geo):
     # cols @ gy^T rather than gy @ cols^T: the same product, but multithreaded OpenBLAS handles this
     # long-reduction shape far better that way round (10x and more on a loaded machine).
     gwt = np.matmul(xt.reshape(groups, -1, n * p), gyt.swapaxes(1, 2))
-    return np.ascontiguousarray(gwt.swapaxes(1, 2)).reshape(wshape)
+    return np.ascontiguousarray(gwt.swapaxes(1, 2), like=gwt).reshape(wshape)

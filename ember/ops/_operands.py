@@ -14,6 +14,14 @@ _CATEGORY = {bool: 0, int: 1, float: 2}
 _CAST_CATEGORY = {'b': 0, 'u': 1, 'i': 1, 'f': 2}
 
 
+def array_of(*vals):
+    """The first array among ``vals`` (arrays or Python scalars): the ``like=`` reference for new arrays."""
+    for v in vals:
+        if isinstance(v, np.ndarray) or hasattr(v, '__array_function__'):
+            return v
+    return None
+
+
 def as_tensor_arg(x, name='input'):
     """Accept a Tensor (returned as is) or raise PyTorch's TypeError naming the argument."""
     if isinstance(x, Tensor):
@@ -79,7 +87,7 @@ def _scalar_for(arr, s):
             info = np.iinfo(arr.dtype)
             if not info.min <= v <= info.max:
                 # PyTorch wraps out-of-range integer scalars around the tensor's dtype.
-                return np.array(v).astype(arr.dtype)[()].item()
+                return np.array(v, like=arr).astype(arr.dtype)[()].item()
         return v
     if isinstance(s, np.ndarray):
         return s
@@ -111,7 +119,7 @@ def write_out(out, result):
             raise RuntimeError(f'result type {_dtype.dtype_of(arr).name.capitalize()} can\'t be cast to the desired '
                                f'output type {out.dtype.name.capitalize()}')
     if out._data.shape != arr.shape:
-        out._data = np.empty(arr.shape, out._data.dtype)
+        out._data = np.empty(arr.shape, out._data.dtype, like=arr)
     out._data[...] = arr
     out._vc[0] += 1
     return out

@@ -235,7 +235,7 @@ def gather_view(g, idx):
     outside = idx < 0
     if outside.any():
         if not flat._data.size:
-            return _wrap(np.zeros(idx.shape, g._data.dtype))
+            return _wrap(np.zeros(idx.shape, g._data.dtype, like=g._data))
         return flat[_wrap(np.where(outside, 0, idx))].masked_fill(_wrap(outside), 0)
     return flat[_wrap(idx)]
 
@@ -251,7 +251,7 @@ class IndexAddBackwardBackward(Node):
 
 def scatter_add_view(g, idx, shape):
     """Zeros of ``shape`` with ``g`` (shaped like ``idx``) added at flat indices ``idx``, differentiably."""
-    out = np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype)
+    out = np.zeros(int(np.prod(shape, dtype=np.int64)), g._data.dtype, like=g._data)
     flat, vals = idx.reshape(-1), g._data.reshape(-1)
     inside = flat >= 0
     if not inside.all():  # memory outside the base (``as_strided`` beyond it) gets no gradient
@@ -292,7 +292,7 @@ class CopySlices(_IndexNode):
         region = gather_view(g, idx)
         old = None
         if self.next_functions[0][0] is not None:
-            mask = np.zeros(g._data.size, np.bool_)
+            mask = np.zeros(g._data.size, np.bool_, like=g._data)
             mask[idx.reshape(-1)] = True
             old = g.masked_fill(_wrap(mask.reshape(g._data.shape)), 0)
         return old, region
@@ -385,7 +385,7 @@ def rebase_history(view, fn, output_nr=0):
 def scatter_into_zeros(g, shape, dtype, apply):
     """Zeros of ``shape`` with ``g`` written into the view ``apply(zeros)`` (non-overlapping views:
     slice, select, diagonal, ...). Differentiable: its gradient is ``apply`` of the incoming one."""
-    z = np.zeros(shape, dtype)
+    z = np.zeros(shape, dtype, like=g._data)
     apply(_wrap(z))._data[...] = g._data
     r = _wrap(z)
     if _grad_enabled() and g._requires_grad:

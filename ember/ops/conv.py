@@ -319,7 +319,7 @@ def _unfold(x, k, d, p, s):
     a = x._data
     out = _blocks(a.shape[2:], k, d, p, s)
     v = window_view(pad_array(a, [(pp, pp) for pp in p]), k, s, d, out, channel_major=False)
-    r = np.empty(v.shape, a.dtype)
+    r = np.empty(v.shape, a.dtype, like=a)
     np.copyto(r, v)
     y = _wrap(r.reshape(a.shape[0], a.shape[1] * int(np.prod(k)), int(np.prod(out))))
     if needs_grad(x):
@@ -335,7 +335,7 @@ def _fold(x, out_spatial, k, d, p, s):
     c = a.shape[1] // int(np.prod(k))
     blocks = _blocks(out_spatial, k, d, p, s)
     cols = a.reshape((n, c) + tuple(k) + blocks)
-    y = _wrap(np.ascontiguousarray(col2im(cols, tuple(out_spatial), k, s, d, p, batch_major=True)))
+    y = _wrap(np.ascontiguousarray(col2im(cols, tuple(out_spatial), k, s, d, p, batch_major=True), like=cols))
     if needs_grad(x):
         node = Col2ImBackward0(edges(x))
         node.k, node.d, node.p, node.s = k, d, p, s

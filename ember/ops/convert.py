@@ -23,7 +23,7 @@ def clone(input, *, memory_format=None):
     of ``x.t()`` is transposed too); ``memory_format=ember.contiguous_format`` gives a C-ordered copy.
     """
     keep = memory_format is None or memory_format is _dtype.preserve_format
-    out = _wrap(np.array(input._data, copy=True, order='K' if keep else 'C'))
+    out = _wrap(np.array(input._data, copy=True, order='K' if keep else 'C', like=input._data))
     if _enabled[0] and input._requires_grad:
         out.grad_fn = CloneBackward0((grad_edge(input),))
         out._requires_grad = True
@@ -141,7 +141,7 @@ def copy_(self, src, non_blocking=False):
     check_inplace(self)
     if not _enabled[0] or not (self._requires_grad or (isinstance(src, Tensor) and src._requires_grad)):
         arr = self._data
-        s = src._data if isinstance(src, Tensor) else np.asarray(src)
+        s = src._data if isinstance(src, Tensor) else np.asarray(src, like=self._data)
         try:
             np.copyto(arr, s, casting='unsafe')
         except ValueError:

@@ -24,7 +24,7 @@ from ..autograd.graph import Node, grad_edge
 from . import special as _special
 from ._inplace import inplace_variant
 from ._node import SavedOutputNode, reduce_grad
-from ._operands import binary_operands, write_out
+from ._operands import array_of, binary_operands, write_out
 
 _BOOL = np.dtype(np.bool_)
 _TYPE_NAMES = {np.dtype(k): v for k, v in (
@@ -55,11 +55,11 @@ def _np(v):
 
 def _const(arr, like):
     """A constant tensor (no history) holding ``arr`` in ``like``'s dtype."""
-    return _wrap(np.asarray(arr).astype(like._data.dtype, copy=False))
+    return _wrap(np.asarray(arr, like=like._data).astype(like._data.dtype, copy=False))
 
 
 def _mask(arr):
-    return _wrap(np.asarray(arr, dtype=_BOOL))
+    return _wrap(np.asarray(arr, dtype=_BOOL, like=array_of(arr)))
 
 
 def _zeros(g):
@@ -212,7 +212,7 @@ def _float_only(fn, fill):
     """A predicate that is constant (``fill``) for integer and bool inputs."""
     def k(x):
         if x.dtype.kind != 'f':
-            return np.full(x.shape, fill, _BOOL)
+            return np.full(x.shape, fill, _BOOL, like=x)
         return fn(x)
     return k
 
@@ -222,11 +222,11 @@ def _signbit(x):
         return np.signbit(x)
     if x.dtype.kind == 'i':
         return x < 0
-    return np.zeros(x.shape, _BOOL)
+    return np.zeros(x.shape, _BOOL, like=x)
 
 
 def _isreal(x):
-    return np.ones(x.shape, _BOOL)
+    return np.ones(x.shape, _BOOL, like=x)
 
 
 neg = _unary('neg', np.negative, lambda g, x, r: -g, saves='', ints=_bool_neg)
@@ -713,8 +713,8 @@ def _pow_kernel(x, y):
 def _int_pow_negative(x, y):
     """Integer ``x ** y`` with negative exponents as PyTorch: 1 for base 1, +-1 for base -1, else 0."""
     dt = _promoted(x, y)
-    x = np.asarray(x, dt)
-    y = np.asarray(y, dt)
+    x = np.asarray(x, dt, like=array_of(x, y))
+    y = np.asarray(y, dt, like=array_of(x, y))
     neg = y < 0
     r = np.power(x, np.where(neg, 0, y))
     alt = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 != 0, -1, 1), 0)).astype(dt)
@@ -835,8 +835,8 @@ logaddexp2 = _binary('logaddexp2', np.logaddexp2, lambda g, a, b, r: g / ((b - a
 
 def _xlogy_kernel(x, y):
     dt = _promoted(x, y)
-    x = np.asarray(x, dt)
-    y = np.asarray(y, dt)
+    x = np.asarray(x, dt, like=array_of(x, y))
+    y = np.asarray(y, dt, like=array_of(x, y))
     with np.errstate(divide='ignore', invalid='ignore'):
         r = x * np.log(y)
     # 0 * log(y) is 0 for every y but NaN.
@@ -937,7 +937,7 @@ def lerp(input, end, weight, *, out=None):
         except ValueError as exc:
             raise _broadcast_error(exc, x, e) from None
         res = x + w * d if builtins.abs(w) < 0.5 else e - d * (1 - w)
-    r = _wrap(np.asarray(res, x.dtype))
+    r = _wrap(np.asarray(res, x.dtype, like=x))
     if _grad_enabled() and (input._requires_grad or end._requires_grad or (wt is not None and wt._requires_grad)):
         if wt is None:
             node = LerpBackward0((grad_edge(input), grad_edge(end), (None, 0)))
@@ -1023,8 +1023,8 @@ def _clamp(name, input, min, max, out):
         lo, hi = min, max
         if xd.dtype.kind in 'iu':
             # Bounds that fit are exact; negative bounds of unsigned tensors wrap, as in PyTorch.
-            lo = None if lo is None else np.array(lo).astype(xd.dtype)[()]
-            hi = None if hi is None else np.array(hi).astype(xd.dtype)[()]
+            lo = None if lo is None else np.array(lo, like=xd).astype(xd.dtype)[()]
+            hi = None if hi is None else np.array(hi, like=xd).astype(xd.dtype)[()]
     try:
         res = xd
         if lo is not None:
@@ -1143,7 +1143,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if equal_nan and x.dtype.kind == 'f':
         close |= np.isnan(x) & np.isnan(y)
     if rtol == 0 and atol == 0:
-        return _wrap(np.asarray(close))
+        return _wrap(np.asarray(close, like=x))
     if x.dtype.kind != 'f':
         # Integers are compared in the default float dtype (no unsigned wrap-around in x - y).
         f = _dtype._default[0].np
@@ -1152,7 +1152,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         allowed = atol + np.abs(rtol * y)
         actual = np.abs(x - y)
         close |= np.isfinite(actual) & (actual <= allowed)
-    return _wrap(np.asarray(close))
+    return _wrap(np.asarray(close, like=x))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

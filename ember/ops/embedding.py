@@ -21,10 +21,10 @@ class EmbeddingBackward0(Node):
         if self.padding_idx is not None:
             keep = idx != self.padding_idx
             idx, gd = idx[keep], gd[keep]
-        out = np.zeros((self.num_weights, gd.shape[1]), g._data.dtype)
+        out = np.zeros((self.num_weights, gd.shape[1]), g._data.dtype, like=g._data)
         order = np.argsort(idx, kind='stable')
         sidx = idx[order]
-        starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]]) if sidx.size else np.zeros(0, np.int64)
+        starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]]) if sidx.size else np.zeros(0, np.int64, like=idx)
         if sidx.size:
             out[sidx[starts]] = np.add.reduceat(gd[order], starts, axis=0)
         return (_wrap(out),)

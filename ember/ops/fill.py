@@ -25,7 +25,7 @@ def fill_(self, value):
                            f'{vt._data.ndim} dimensions.')
     v = vt._data if vt is not None else value
     if _enabled[0] and (self._requires_grad or (vt is not None and vt._requires_grad)):
-        r = _wrap(np.full(self._data.shape, v, self._data.dtype))
+        r = _wrap(np.full(self._data.shape, v, self._data.dtype, like=self._data))
         r.grad_fn = FillBackward0((grad_edge(self), grad_edge(vt) if vt is not None else (None, 0)))
         r._requires_grad = True
         return commit(self, r, overlap_ok=vt is None)

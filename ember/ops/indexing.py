@@ -16,7 +16,7 @@ from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import check_no_partial_overlap, check_writable, inplace_variant
 from ._node import SavedOutputNode, reduce_grad
-from ._operands import binary_operands, write_out
+from ._operands import array_of, binary_operands, write_out
 from ._views import make_view
 
 _INTS = (int, np.integer)
@@ -159,7 +159,7 @@ def parse_key(key, shape):
             raise IndexError('only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are '
                              f'valid indices (got {type(k).__name__})')
     if has_adv:
-        ints = [a if a.dtype != np.bool_ else np.empty(int(a.sum())) for a in adv if isinstance(a, np.ndarray)]
+        ints = [a if a.dtype != np.bool_ else np.empty(int(a.sum()), like=a) for a in adv if isinstance(a, np.ndarray)]
         try:
             np.broadcast_shapes(*[a.shape for a in ints])
         except ValueError:
@@ -267,7 +267,7 @@ class _IndexAddZerosBackward(Node):
 
 def _index_add_zeros(g, shape, dtype, key):
     """Zeros of ``shape`` with ``g`` added at advanced ``key`` (repeated indices accumulate)."""
-    z = np.zeros(shape, dtype)
+    z = np.zeros(shape, dtype, like=g._data)
     np.add.at(z, key, g._data)
     out = _wrap(z)
     if _grad_enabled() and g._requires_grad:
@@ -283,7 +283,7 @@ def _advanced(input, key):
     x = input._data
     r = x[key]
     if not isinstance(r, np.ndarray):
-        r = np.asarray(r)
+        r = np.asarray(r, like=x)
     if np.may_share_memory(r, x):
         r = r.copy()
     out = _wrap(r)
@@ -463,7 +463,8 @@ class IndexPutBackward0(Node):
     def backward(self, g):
         gx = gv = None
         if self.next_functions[0][0] is not None:
-            gx = g if self.accumulate else _index_put(g, self.key, _wrap(np.zeros((), g._data.dtype)), False)
+            zero = _wrap(np.zeros((), g._data.dtype, like=g._data))
+            gx = g if self.accumulate else _index_put(g, self.key, zero, False)
         if self.next_functions[1][0] is not None:
             gv = reduce_grad(_advanced(g, self.key), *self.value_meta)
         return gx, gv
@@ -544,7 +545,7 @@ def _coords(index, dim):
         else:
             shape = [1] * n
             shape[d] = index.shape[d]
-            out.append(np.arange(index.shape[d]).reshape(shape))
+            out.append(np.arange(index.shape[d], like=index).reshape(shape))
     return tuple(out)
 
 
@@ -586,7 +587,7 @@ class GatherBackward0(Node):
     __slots__ = ('dim', 'index', 'shape')
 
     def backward(self, g):
-        z = _wrap(np.zeros(self.shape, g._data.dtype))
+        z = _wrap(np.zeros(self.shape, g._data.dtype, like=g._data))
         return (scatter_add(z, self.dim, _wrap(self.index), g),)
 
 
@@ -597,7 +598,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     idx = _index_data(index, 'gather()', message='gather(): Expected dtype int64 for index')
     _check_gather(x, d, idx, 'gather')
     x1, idx1 = _promote_1d(x, idx)
-    r = _wrap(np.ascontiguousarray(x1[_coords(idx1, d)]).reshape(idx.shape))
+    r = _wrap(np.ascontiguousarray(x1[_coords(idx1, d)], like=idx).reshape(idx.shape))
     if input._requires_grad and _grad_enabled():
         node = GatherBackward0((grad_edge(input),))
         node.dim, node.index, node.shape = d, idx, x.shape
@@ -691,8 +692,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         if value is None:
             raise TypeError('scatter() missing required argument: src or value')
         x = input._data
-        fill = _wrap(np.broadcast_to(np.array(value).astype(x.dtype), index._data.shape if isinstance(index, Tensor)
-                                     else ()))
+        fill = _wrap(np.broadcast_to(np.array(value, like=x).astype(x.dtype),
+                                     index._data.shape if isinstance(index, Tensor) else ()))
         r, d, idx = _scatter_src(input, dim, index, fill, 'scatter', reduce, value=True)
         if input._requires_grad and _grad_enabled():
             node = (ScatterBackward1 if reduce is None else _NotImplementedBackward)((grad_edge(input),))
@@ -744,9 +745,8 @@ class ScatterReduceBackward0(SavedOutputNode):
             gx = g
             gs = gather(g, d, index)
         elif reduce == 'mean':
-            n = _wrap(np.ones(g._data.shape, g._data.dtype) if include_self else np.zeros(g._data.shape,
-                                                                                          g._data.dtype))
-            n = scatter_add(n, d, index, _wrap(np.ones(self.index.shape, g._data.dtype)))
+            n = _wrap((np.ones if include_self else np.zeros)(g._data.shape, g._data.dtype, like=g._data))
+            n = scatter_add(n, d, index, _wrap(np.ones(self.index.shape, g._data.dtype, like=g._data)))
             n = masked_fill(n, n == 0, 1)
             gx = g / n
             gs = gather(g, d, index) / gather(n, d, index)
@@ -755,7 +755,7 @@ class ScatterReduceBackward0(SavedOutputNode):
             masked_x_result = scatter_reduce(masked_x, d, index, src, 'prod', include_self=include_self)
             gx = g * masked_x_result / masked_x
             src_zero = src == 0
-            zeros_like = _wrap(np.zeros(g._data.shape, g._data.dtype))
+            zeros_like = _wrap(np.zeros(g._data.shape, g._data.dtype, like=g._data))
             src_num_zeros = gather(scatter_add(zeros_like, d, index, src_zero.to(_dtype._BY_NP[g._data.dtype])), d,
                                    index)
             src_single_zero = src_zero & (src_num_zeros == 1)
@@ -809,7 +809,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         r1[coords] = ident
     _UFUNC_AT[reduce].at(r1, coords, vals)
     if reduce == 'mean':
-        n = np.zeros(r1.shape, np.int64)
+        n = np.zeros(r1.shape, np.int64, like=r1)
         np.add.at(n, coords, 1)
         if include_self:
             n += 1
@@ -855,7 +855,7 @@ class IndexSelectBackward0(Node):
     __slots__ = ('dim', 'index', 'shape')
 
     def backward(self, g):
-        z = _wrap(np.zeros(self.shape, g._data.dtype))
+        z = _wrap(np.zeros(self.shape, g._data.dtype, like=g._data))
         return (index_add(z, self.dim, _wrap(self.index), g),)
 
 
@@ -1006,7 +1006,7 @@ def index_fill(input, dim, index, value):
     if vt is not None and vt._data.ndim:
         raise RuntimeError(f'index_fill_ only supports a 0-dimensional value tensor, but got tensor with '
                            f'{vt._data.ndim} dimension(s).')
-    v = np.array(vt._data if vt is not None else value).astype(x.dtype)
+    v = np.array(vt._data if vt is not None else value, like=x).astype(x.dtype)
     r = x.copy(order='K')
     if x.ndim == 0:
         r.reshape(1)[idx] = v
@@ -1041,7 +1041,7 @@ class TakeBackward0(Node):
     __slots__ = ('index', 'shape')
 
     def backward(self, g):
-        z = _wrap(np.zeros(self.shape, g._data.dtype))
+        z = _wrap(np.zeros(self.shape, g._data.dtype, like=g._data))
         return (put(z, _wrap(self.index), g, accumulate=True),)
 
 
@@ -1065,7 +1065,7 @@ class PutBackward0(Node):
         index = _wrap(self.index)
         gx = gs = None
         if self.next_functions[0][0] is not None:
-            gx = g if self.accumulate else put(g, index, _wrap(np.zeros(self.index.shape, g._data.dtype)))
+            gx = g if self.accumulate else put(g, index, _wrap(np.zeros(self.index.shape, g._data.dtype, like=g._data)))
         if self.next_functions[1][0] is not None:
             gs = take(g, index).reshape(self.source_shape)
         return gx, gs
@@ -1174,7 +1174,7 @@ def masked_fill(input, mask, value):
     if vt is not None and vt._data.ndim != 0:
         raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got tensor with '
                            f'{vt._data.ndim} dimension(s).')
-    v = np.array(vt._data if vt is not None else value).astype(x.dtype)
+    v = np.array(vt._data if vt is not None else value, like=x).astype(x.dtype)
     shape = _broadcast_shape(m.shape, x.shape)
     r = np.where(m, v, x)
     if r.shape != shape:
@@ -1202,7 +1202,7 @@ class MaskedScatterBackward0(Node):
             n = int(np.prod(self.source_shape, dtype=np.int64))
             rest = n - sel._data.size
             if rest:
-                sel = cat([sel, _wrap(np.zeros(rest, g._data.dtype))])
+                sel = cat([sel, _wrap(np.zeros(rest, g._data.dtype, like=g._data))])
             gs = sel.reshape(self.source_shape)
         return gx, gs
 
@@ -1220,7 +1220,7 @@ def masked_scatter(input, mask, source):
     count = int(mb.sum())
     if s.size < count:
         raise RuntimeError('Number of elements of source < number of ones in mask')
-    r = np.array(np.broadcast_to(x, shape), copy=True)
+    r = np.array(np.broadcast_to(x, shape), copy=True, like=x)
     r[mb] = s.reshape(-1)[:count]
     out = _wrap(r)
     if _grad_enabled() and (input._requires_grad or source._requires_grad):
@@ -1235,7 +1235,7 @@ class MaskedSelectBackward0(Node):
     __slots__ = ('mask', 'shape', 'dtype', 'full')
 
     def backward(self, g):
-        z = _wrap(np.zeros(self.full, g._data.dtype))
+        z = _wrap(np.zeros(self.full, g._data.dtype, like=g._data))
         return (reduce_grad(masked_scatter(z, _wrap(np.broadcast_to(self.mask, self.full)), g), self.shape,
                             self.dtype),)
 
@@ -1283,13 +1283,13 @@ def where(condition, input=None, other=None, *, out=None):
     if isinstance(input, Tensor) or isinstance(other, Tensor):
         a, b, ta, tb = binary_operands(input, other)
         npd = (a if isinstance(a, np.ndarray) else b).dtype
-        a, b = np.asarray(a, npd), np.asarray(b, npd)
+        a, b = np.asarray(a, npd, like=array_of(a, b)), np.asarray(b, npd, like=array_of(a, b))
     else:
         cats = [2 if isinstance(v, float) else 0 if isinstance(v, bool) else 1 for v in (input, other)]
         npd = (np.bool_, np.int64, _dtype.get_default_dtype().np)[max(cats)]
-        a, b, ta, tb = np.array(input, npd), np.array(other, npd), None, None
-    a = np.asarray(a)
-    b = np.asarray(b, dtype=a.dtype)
+        a, b, ta, tb = np.array(input, npd, like=c), np.array(other, npd, like=c), None, None
+    a = np.asarray(a, like=array_of(a, c))
+    b = np.asarray(b, dtype=a.dtype, like=a)
     shape = c.shape
     for s in (a.shape, b.shape):
         shape = _broadcast_shape(tuple(shape), s)

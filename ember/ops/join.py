@@ -23,7 +23,7 @@ class CatBackward0(Node):
             if fn is None:
                 grads.append(None)
             elif n is None:  # a skipped legacy empty tensor
-                grads.append(_wrap(np.zeros((0,), dt)))
+                grads.append(_wrap(np.zeros((0,), dt, like=g._data)))
             else:
                 gi = g.narrow(self.dim, start, n)
                 if gi._data.dtype != dt:
@@ -105,7 +105,7 @@ def cat(tensors, dim=0, *, out=None):
     if kept:
         arr = np.concatenate([t._data for t in kept], axis=d, dtype=rdt)
     else:
-        arr = np.zeros((0,), rdt)
+        arr = np.zeros((0,), rdt, like=tensors[0]._data)
     r = _wrap(arr)
     node = CatBackward0(())
     node.dim = d

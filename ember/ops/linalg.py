@@ -76,7 +76,7 @@ def _blas_ready(a):
     n0, n1 = a.shape[-2:]
     if (s1 == item and s0 >= n1 * item) or (s0 == item and s1 >= n0 * item):
         return a
-    return np.ascontiguousarray(a)
+    return np.ascontiguousarray(a, like=a)
 
 
 def _mm(x, y):
@@ -207,8 +207,8 @@ def _check_bmm(x, y, kernel='bmm'):
 
 def _dot_kernel(x, y):
     if x.dtype == np.float16:
-        return np.asarray(np.dot(x.astype(np.float32), y.astype(np.float32)), np.float16)
-    return np.asarray(np.dot(x, y), x.dtype)
+        return np.asarray(np.dot(x.astype(np.float32), y.astype(np.float32)), np.float16, like=x)
+    return np.asarray(np.dot(x, y), x.dtype, like=x)
 
 
 def _should_fold(x, y, a_grad, b_grad, has_out):
@@ -550,7 +550,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         # One matrix product over the concatenated inner dimension: (n, b*k) @ (b*k, m).
         p = _mm(np.swapaxes(x, 0, 1).reshape(x.shape[1], -1), y.reshape(-1, y.shape[2]))
     else:
-        p = _mm(x, y).sum(0, dtype=x.dtype) if x.shape[0] else np.zeros((x.shape[1], y.shape[2]), x.dtype)
+        p = _mm(x, y).sum(0, dtype=x.dtype) if x.shape[0] else np.zeros((x.shape[1], y.shape[2]), x.dtype, like=x)
     return _add_product(AddbmmBackward0, input, batch1, batch2, p, beta, alpha, out)
 
 
@@ -810,12 +810,12 @@ def _einsum_operand_grad(g, i, terms, out, ops):
         if c not in seen:
             seen.add(c)
             in_terms.append(c)
-            in_ops.append(_wrap(np.ones(size[c], dt)))
+            in_ops.append(_wrap(np.ones(size[c], dt, like=g._data)))
             target.append(c)
         elif c in target:
             f = next(spare)
             in_terms.append(c + f)
-            in_ops.append(_wrap(np.eye(size[c], dtype=dt)))
+            in_ops.append(_wrap(np.eye(size[c], dtype=dt, like=g._data)))
             target.append(f)
         else:
             target.append(c)
@@ -848,7 +848,7 @@ def _einsum(terms, out, tensors):
         r = np.einsum(eq, *(_blas_ready(a) for a in arrays), optimize='greedy')
     else:
         r = np.einsum(eq, arrays[0])
-    r = _wrap(np.asarray(r, result_dtype))
+    r = _wrap(np.asarray(r, result_dtype, like=arrays[0]))
     if _enabled[0] and any(t._requires_grad for t in tensors):
         node = EinsumBackward0(tuple(grad_edge(t) for t in tensors))
         node.save(*tensors)
@@ -938,7 +938,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     if x.dtype != y.dtype:
         raise RuntimeError(f'expected scalar type {_tn(x)} but found {_tn(y)}')
     broadcast_shapes_strict(x.shape, y.shape)
-    r = _wrap(np.asarray(np.cross(x, y, axis=d), x.dtype))
+    r = _wrap(np.asarray(np.cross(x, y, axis=d), x.dtype, like=x))
     if _enabled[0] and (input._requires_grad or other._requires_grad):
         node = LinalgCrossBackward0((grad_edge(input), grad_edge(other)))
         node.save(input if other._requires_grad else None, other if input._requires_grad else None)
@@ -966,7 +966,7 @@ class TraceBackward0(Node):
     __slots__ = ('shape',)
 
     def backward(self, g):
-        return (g * _wrap(np.eye(*self.shape, dtype=g._data.dtype)),)
+        return (g * _wrap(np.eye(*self.shape, dtype=g._data.dtype, like=g._data)),)
 
 
 def trace(input):
@@ -981,7 +981,7 @@ def trace(input):
         r = np.trace(x, dtype=np.float32).astype(np.float16)
     else:
         r = np.trace(x)
-    r = _wrap(np.asarray(r))
+    r = _wrap(np.asarray(r, like=x))
     if _enabled[0] and input._requires_grad:
         node = TraceBackward0((grad_edge(input),))
         node.shape = x.shape
@@ -1012,7 +1012,7 @@ class DiagEmbedBackward0(Node):
 def _diagonal_scatter(src, shape, offset, d1, d2):
     """Zeros of ``shape`` with diagonal ``offset`` of the (d1, d2) planes set from ``src``'s last dimension."""
     s = src._data
-    r = np.zeros(shape, s.dtype)
+    r = np.zeros(shape, s.dtype, like=s)
     rows, cols = _diag_index(shape[d1], shape[d2], offset)
     np.moveaxis(r, (d1, d2), (-2, -1))[..., rows, cols] = s
     r = _wrap(r)
@@ -1139,8 +1139,9 @@ def _mT(t):
     return t.transpose(-1, -2)
 
 
-def _eye_like(n, dtype):
-    return _wrap(np.eye(n, dtype=dtype))
+def _eye_like(n, like):
+    """An (n, n) identity tensor of ``like``'s dtype and array type."""
+    return _wrap(np.eye(n, dtype=like._data.dtype, like=like._data))
 
 
 def _batch_prefix(x, index):
@@ -1149,7 +1150,7 @@ def _batch_prefix(x, index):
 
 def _first_zero_pivot(a):
     """LAPACK getrf's ``info``: 1-based index of the first exactly-zero pivot of LU with partial pivoting."""
-    a = np.array(a, dtype=a.dtype, copy=True)
+    a = np.array(a, dtype=a.dtype, copy=True, like=a)
     n = a.shape[0]
     for k in range(n):
         p = k + int(np.argmax(np.abs(a[k:, k])))
@@ -1219,7 +1220,7 @@ class LinalgDetBackward0(SavedOutputNode):
             # Like PyTorch, a matrix with a zero determinant gets a zero gradient (``g * det`` is 0);
             # an identity stands in for it so that the inverse exists.
             keep = _wrap((~singular)[..., None, None].astype(a._data.dtype))
-            a = a * keep + _eye_like(a._data.shape[-1], a._data.dtype) * (1 - keep)
+            a = a * keep + _eye_like(a._data.shape[-1], a) * (1 - keep)
         return (gd * _mT(linalg_inv(a)),)
 
 
@@ -1228,7 +1229,7 @@ def linalg_det(A, *, out=None):
     x = A._data
     _check_matrix(x, 'linalg.det')
     _check_float(x, 'linalg.det', 'lu_cpu')
-    r = _wrap(np.asarray(np.linalg.det(x), x.dtype))
+    r = _wrap(np.asarray(np.linalg.det(x), x.dtype, like=x))
     if _enabled[0] and A._requires_grad:
         node = LinalgDetBackward0((grad_edge(A),))
         node.save(A)
@@ -1260,7 +1261,8 @@ def linalg_slogdet(A, *, out=None):
     _check_matrix(x, 'linalg.slogdet')
     _check_float(x, 'linalg.slogdet')
     sign, logabs = np.linalg.slogdet(x)
-    outs = _record_multi(LinalgSlogdetBackward0, A, [np.asarray(sign, x.dtype), np.asarray(logabs, x.dtype)])
+    outs = _record_multi(LinalgSlogdetBackward0, A,
+                         [np.asarray(sign, x.dtype, like=x), np.asarray(logabs, x.dtype, like=x)])
     if outs[0].grad_fn is not None:
         outs[0].grad_fn.save(A)
     return return_types.linalg_slogdet(tuple(outs))
@@ -1331,7 +1333,7 @@ def linalg_solve(A, B, *, left=True, out=None):
         i, _ = _singular_index(ab)
         raise LinAlgError(f'ember.linalg.solve: {_batch_prefix(ab, i)}The solver failed because the input matrix is '
                           'singular.') from None
-    r = _wrap(np.asarray(x[..., 0] if vec else x, a.dtype))
+    r = _wrap(np.asarray(x[..., 0] if vec else x, a.dtype, like=a))
     if _enabled[0] and (A._requires_grad or B._requires_grad):
         node = LinalgSolveExBackward0((grad_edge(A), grad_edge(B)))
         node.save(A)
@@ -1379,7 +1381,7 @@ def linalg_cholesky(A, *, upper=False, out=None):
     _check_matrix(x, 'linalg.cholesky')
     _check_float(x, 'linalg.cholesky', 'cholesky_cpu')
     L = _cholesky_array(x, 'linalg.cholesky').astype(x.dtype, copy=False)
-    r = _wrap(np.ascontiguousarray(np.swapaxes(L, -1, -2)) if upper else L)
+    r = _wrap(np.ascontiguousarray(np.swapaxes(L, -1, -2), like=L) if upper else L)
     if _enabled[0] and A._requires_grad:
         node = LinalgCholeskyExBackward0((grad_edge(A),))
         node.upper = upper
@@ -1416,7 +1418,8 @@ class LinalgQrBackward0(_MultiOutputNode):
             y = matmul(q, r2)
             gq = matmul(y, _mT(gr2)) if gq is None else gq + matmul(y, _mT(gr2))
         gx = _qr_backward_tall(gq, gr1, q, r1)
-        gy = matmul(q, gr2) if gr2 is not None else _wrap(np.zeros(self.shape[:-1] + (n - m,), q._data.dtype))
+        gy = matmul(q, gr2) if gr2 is not None else \
+            _wrap(np.zeros(self.shape[:-1] + (n - m,), q._data.dtype, like=q._data))
         from .join import cat
         return (cat([gx, gy], -1),)
 
@@ -1445,12 +1448,12 @@ def linalg_qr(A, mode='reduced', *, out=None):
     _check_matrix(x, 'linalg.qr', square=False)
     _check_float(x, 'linalg.qr', 'geqrf_cpu')
     if mode == 'r':
-        q = np.zeros((0,), x.dtype)
+        q = np.zeros((0,), x.dtype, like=x)
         r = np.linalg.qr(x, mode='r')
     else:
         q, r = np.linalg.qr(x, mode=mode)
-    q, r = _record_multi(LinalgQrBackward0, A, [np.asarray(q, x.dtype), np.asarray(r, x.dtype)], mode=mode,
-                         shape=x.shape)
+    q, r = _record_multi(LinalgQrBackward0, A, [np.asarray(q, x.dtype, like=x), np.asarray(r, x.dtype, like=x)],
+                         mode=mode, shape=x.shape)
     return return_types.linalg_qr((q, r))
 
 
@@ -1473,7 +1476,7 @@ class LinalgEighBackward0(_MultiOutputNode):
         # gA = V (skew(V^T gV) / E + diag(gL)) V^T with E_ij = L_j - L_i (1 on the diagonal).
         vhgv = matmul(_mT(v), gv)
         vhgv = (vhgv - _mT(vhgv)) * 0.5
-        e = lam.unsqueeze(-2) - lam.unsqueeze(-1) + _eye_like(n, lam._data.dtype)
+        e = lam.unsqueeze(-2) - lam.unsqueeze(-1) + _eye_like(n, lam)
         ret = vhgv / e
         if gl is not None:
             ret = ret + diag_embed(gl)
@@ -1496,7 +1499,7 @@ def linalg_eigh(A, UPLO='L', *, out=None):
     if x.dtype.kind != 'f' or x.dtype == np.float16:
         raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{_tn(x)}\'')
     w, v = np.linalg.eigh(x, UPLO)
-    w, v = _record_multi(LinalgEighBackward0, A, [np.asarray(w, x.dtype), np.asarray(v, x.dtype)])
+    w, v = _record_multi(LinalgEighBackward0, A, [np.asarray(w, x.dtype, like=x), np.asarray(v, x.dtype, like=x)])
     return return_types.linalg_eigh((w, v))
 
 
@@ -1510,7 +1513,7 @@ def linalg_eigvalsh(A, UPLO='L', *, out=None):
         _check_uplo(UPLO)
         if x.dtype.kind != 'f' or x.dtype == np.float16:
             raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{_tn(x)}\'')
-        r = _wrap(np.asarray(np.linalg.eigvalsh(x, UPLO), x.dtype))
+        r = _wrap(np.asarray(np.linalg.eigvalsh(x, UPLO), x.dtype, like=x))
     return write_out(out, r) if out is not None else r
 
 
@@ -1547,7 +1550,7 @@ def _svd_backward(gu, gs, gvh, u, s, vh):
         vhgv = matmul(vh, gv)
         vhgv = vhgv - _mT(vhgv)
     s2 = s * s
-    e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye_like(k, s._data.dtype)
+    e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye_like(k, s)
     if uhgu is not None and vhgv is not None:
         ret = (uhgu * s.unsqueeze(-2) + s.unsqueeze(-1) * vhgv) / e
     elif uhgu is not None:
@@ -1588,11 +1591,11 @@ def _svd_arrays(x, full_matrices):
         # LAPACK is not called on empty matrices; the singular vectors are identity blocks.
         k = min(m, n)
         um, vn = (m, n) if full_matrices else (k, k)
-        u = np.broadcast_to(np.eye(m, um, dtype=x.dtype), x.shape[:-2] + (m, um)).copy()
-        vh = np.broadcast_to(np.eye(vn, n, dtype=x.dtype), x.shape[:-2] + (vn, n)).copy()
-        return u, np.zeros(x.shape[:-2] + (k,), x.dtype), vh
+        u = np.broadcast_to(np.eye(m, um, dtype=x.dtype, like=x), x.shape[:-2] + (m, um)).copy()
+        vh = np.broadcast_to(np.eye(vn, n, dtype=x.dtype, like=x), x.shape[:-2] + (vn, n)).copy()
+        return u, np.zeros(x.shape[:-2] + (k,), x.dtype, like=x), vh
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
-    return np.asarray(u, x.dtype), np.asarray(s, x.dtype), np.asarray(vh, x.dtype)
+    return np.asarray(u, x.dtype, like=x), np.asarray(s, x.dtype, like=x), np.asarray(vh, x.dtype, like=x)
 
 
 def linalg_svdvals(A, *, driver=None, out=None):
@@ -1603,7 +1606,8 @@ def linalg_svdvals(A, *, driver=None, out=None):
     else:
         _check_matrix(x, 'linalg.svd', square=False)
         _check_float(x, 'linalg.svd', 'linalg_svd_cpu')
-        r = _wrap(_svd_arrays(x, False)[1] if x.size == 0 else np.asarray(np.linalg.svd(x, compute_uv=False), x.dtype))
+        r = _wrap(_svd_arrays(x, False)[1] if x.size == 0 else
+                  np.asarray(np.linalg.svd(x, compute_uv=False), x.dtype, like=x))
     return write_out(out, r) if out is not None else r
 
 
@@ -1613,8 +1617,8 @@ def svd(input, some=True, compute_uv=True, *, out=None):
         s = linalg_svdvals(input)
         x = input._data
         m, n = x.shape[-2:]
-        zu = _wrap(np.zeros(x.shape[:-2] + (m, m), x.dtype))
-        zv = _wrap(np.zeros(x.shape[:-2] + (n, n), x.dtype))
+        zu = _wrap(np.zeros(x.shape[:-2] + (m, m), x.dtype, like=x))
+        zv = _wrap(np.zeros(x.shape[:-2] + (n, n), x.dtype, like=x))
         return return_types.svd((zu, s, zv))
     u, s, vh = linalg_svd(input, full_matrices=not some)
     return return_types.svd((u, s, _mT(vh)))
@@ -1626,11 +1630,12 @@ def _tolerance(x, s_max, atol, rtol):
         return v._data if isinstance(v, Tensor) else v
     atol, rtol = arr(atol), arr(rtol)
     if rtol is None:
-        rtol = np.finfo(x.dtype).eps * max(x.shape[-2:]) if atol is None or np.all(np.asarray(atol) <= 0) else 0.0
+        no_atol = atol is None or np.all(np.asarray(atol, like=x) <= 0)
+        rtol = np.finfo(x.dtype).eps * max(x.shape[-2:]) if no_atol else 0.0
     if atol is None:
         atol = 0.0
-    atol = np.asarray(atol, x.dtype)
-    rtol = np.asarray(rtol, x.dtype)
+    atol = np.asarray(atol, x.dtype, like=x)
+    rtol = np.asarray(rtol, x.dtype, like=x)
     if atol.ndim:
         atol = atol[..., None]
     if rtol.ndim:
@@ -1679,7 +1684,7 @@ def linalg_pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
         keep = s > _tolerance(x, s[..., :1], atol, rtol)
         sinv = np.divide(1, s, out=np.zeros_like(s), where=keep)
         r = (np.swapaxes(vh, -1, -2) * sinv[..., None, :]) @ np.swapaxes(u, -1, -2)
-    r = _wrap(np.asarray(r, x.dtype))
+    r = _wrap(np.asarray(r, x.dtype, like=x))
     if _enabled[0] and A._requires_grad:
         node = LinalgPinvBackward0((grad_edge(A),))
         node.save(A)
@@ -1716,7 +1721,7 @@ class CopyBackwards(Node):
     __slots__ = ('shape', 'dtype')
 
     def backward(self, g):
-        return (_wrap(np.zeros(self.shape, self.dtype)),)
+        return (_wrap(np.zeros(self.shape, self.dtype, like=g._data)),)
 
 
 def linalg_matrix_power(A, n, *, out=None):
@@ -1725,7 +1730,7 @@ def linalg_matrix_power(A, n, *, out=None):
     _check_matrix(x, 'linalg.matrix_power')
     n = int(n)
     if n == 0:
-        r = _wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype), x.shape).copy())
+        r = _wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype, like=x), x.shape).copy())
         if _enabled[0] and A._requires_grad:
             node = CopyBackwards((grad_edge(A),))
             node.shape, node.dtype = x.shape, x.dtype

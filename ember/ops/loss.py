@@ -115,9 +115,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     else:
         denom = wt.sum(dtype=x.dtype)
         out = (losses.sum(dtype=x.dtype) / denom).astype(x.dtype)
-    r = _wrap(np.asarray(out, x.dtype))
+    r = _wrap(np.asarray(out, x.dtype, like=x))
     if _grad_enabled() and input._requires_grad:
-        coef = np.zeros(x.shape, x.dtype)
+        coef = np.zeros(x.shape, x.dtype, like=x)
         scale = -wt if denom is None else -wt / denom
         np.put_along_axis(coef, np.expand_dims(safe_t, 1), np.expand_dims(scale.astype(x.dtype), 1), 1)
         node = NllLossBackward0((grad_edge(input),))
@@ -393,7 +393,7 @@ def one_hot(tensor, num_classes=-1):
     if t.size and (t.min() < 0 or t.max() >= num_classes):
         raise RuntimeError('Class values must be smaller than num_classes.' if t.max() >= num_classes
                            else 'Class values must be non-negative.')
-    out = np.zeros(t.shape + (num_classes,), np.int64)
+    out = np.zeros(t.shape + (num_classes,), np.int64, like=t)
     np.put_along_axis(out, t[..., None], 1, -1)
     return _wrap(out)
 

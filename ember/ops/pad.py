@@ -40,7 +40,7 @@ class _IndexPadBackward(Node):
         for d, idx in reversed(self.indices):
             shape = list(g._data.shape)
             shape[d] = self.sizes[d]
-            g = _wrap(np.zeros(shape, g._data.dtype)).index_add(d, _wrap(idx), g)
+            g = _wrap(np.zeros(shape, g._data.dtype, like=g._data)).index_add(d, _wrap(idx), g)
         return (g,)
 
 
@@ -91,7 +91,7 @@ def _constant_pad(input, pad, value):
         src[d] = slice(max(-left, 0), shape[d] - max(-right, 0))
         dst[d] = slice(max(left, 0), n - max(right, 0))
         shape[d] = n
-    out = np.full(shape, value, x.dtype)
+    out = np.full(shape, value, x.dtype, like=x)
     out[tuple(dst)] = x[tuple(src)]
     r = _wrap(out)
     if input._requires_grad and _grad_enabled():
@@ -102,14 +102,14 @@ def _constant_pad(input, pad, value):
     return r
 
 
-def _pad_index(n, left, right, mode):
-    """Input position read by each output position along one padded dimension."""
+def _pad_index(n, left, right, mode, like):
+    """Input position read by each output position along one padded dimension (an array of ``like``'s kind)."""
     if mode == 'circular':
         # PyTorch crops first (negative amounts), then wraps around the part that is left.
         start = max(-left, 0)
         kept = n - start - max(-right, 0)
-        return start + (np.arange(n + left + right, dtype=np.int64) - max(left, 0)) % kept
-    c = np.arange(-left, n + right, dtype=np.int64)
+        return start + (np.arange(n + left + right, dtype=np.int64, like=like) - max(left, 0)) % kept
+    c = np.arange(-left, n + right, dtype=np.int64, like=like)
     if mode == 'reflect':
         c = np.abs(c)
         return np.where(c >= n, 2 * (n - 1) - c, c)
@@ -142,10 +142,10 @@ def _index_pad(input, pad, mode):
             raise RuntimeError('Padding value causes wrapping around more than once.')
         if n + left + right < 0:
             raise RuntimeError(f'Negative padding size {n + left + right} at dimension {d}')
-        idx = _pad_index(n, left, right, mode)
+        idx = _pad_index(n, left, right, mode, x)
         out = np.take(out, idx, axis=d)
         indices.append((d, idx))
-    r = _wrap(np.ascontiguousarray(out))
+    r = _wrap(np.ascontiguousarray(out, like=out))
     if input._requires_grad and _grad_enabled():
         node = _node_class(mode, k)((grad_edge(input),))
         node.indices = tuple(indices)

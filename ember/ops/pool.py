@@ -190,22 +190,22 @@ def _max_windows(a, k, s, d, pads, out, need_arg):
     xp = pad_array(a, pads, fill)
     offs = _offsets(k)
     if not need_arg:
-        r = np.array(_view(xp, offs[0], d, s, out), copy=True)
+        r = np.array(_view(xp, offs[0], d, s, out), copy=True, like=xp)
         for off in offs[1:]:
             np.maximum(r, _view(xp, off, d, s, out), out=r)
         return r, None
     # As PyTorch's kernel: start from the lowest value at the window's first in-bounds element,
     # then a later element wins only if strictly greater (or NaN), so padding never wins a tie.
-    r = np.full(a.shape[:2] + tuple(out), fill, a.dtype)
+    r = np.full(a.shape[:2] + tuple(out), fill, a.dtype, like=a)
     atype = np.min_scalar_type(len(offs))
-    arg = np.zeros((1, 1) + tuple(out), atype)
+    arg = np.zeros((1, 1) + tuple(out), atype, like=a)
     for i, (kk, st, dd, (lo, _), o) in enumerate(zip(k, s, d, pads, out)):
-        first = np.maximum(0, -((np.arange(o) * st - lo) // dd))
+        first = np.maximum(0, -((np.arange(o, like=a) * st - lo) // dd))
         shape = [1] * (len(k) + 2)
         shape[2 + i] = o
         arg = arg * kk + first.reshape(shape).astype(atype)
     arg = np.broadcast_to(arg, r.shape).copy()
-    m = np.empty(r.shape, bool)
+    m = np.empty(r.shape, bool, like=r)
     if a.dtype.kind == 'f' and bool(np.isnan(a).any()):
         for i, off in enumerate(offs):
             v = _view(xp, off, d, s, out)
@@ -214,7 +214,7 @@ def _max_windows(a, k, s, d, pads, out, need_arg):
             np.copyto(r, v, where=m)
             np.copyto(arg, i, where=m)
         return r, arg
-    step = np.empty(r.shape, atype)
+    step = np.empty(r.shape, atype, like=r)
     for i, off in enumerate(offs):
         v = _view(xp, off, d, s, out)
         np.greater(v, r, out=m)
@@ -228,13 +228,13 @@ def _max_windows(a, k, s, d, pads, out, need_arg):
 def _arg_scatter(g, arg, shape, k, s, d, pads):
     """Adjoint of ``_arg_gather``: add ``g`` (N, C, *out) at the arg-selected input positions."""
     out = g.shape[2:]
-    buf = np.zeros(_padded_shape(shape, pads), g.dtype)
+    buf = np.zeros(_padded_shape(shape, pads), g.dtype, like=g)
     disjoint = _disjoint(k, s, d)
     # Multiplying by the mask is several times faster than a masked copy, but only exact when
     # g is finite (inf * 0 is nan).
     finite = bool(np.isfinite(g).all())
-    m = np.empty(arg.shape, bool)
-    tmp = None if disjoint else np.empty(g.shape, g.dtype)
+    m = np.empty(arg.shape, bool, like=arg)
+    tmp = None if disjoint else np.empty(g.shape, g.dtype, like=g)
     for i, off in enumerate(_offsets(k)):
         np.equal(arg, i, out=m)
         view = _view(buf, off, d, s, out)
@@ -245,14 +245,14 @@ def _arg_scatter(g, arg, shape, k, s, d, pads):
         else:
             np.multiply(g, m, out=tmp)
             view += tmp
-    return np.ascontiguousarray(_crop(buf, pads, shape[2:]))
+    return np.ascontiguousarray(_crop(buf, pads, shape[2:]), like=buf)
 
 
 def _arg_gather(h, arg, k, s, d, pads, out):
     """Values of ``h`` (N, C, *in) at the arg-selected position of each window."""
     hp = pad_array(h, pads)
-    r = np.zeros(h.shape[:2] + tuple(out), h.dtype)
-    m = np.empty(arg.shape, bool)
+    r = np.zeros(h.shape[:2] + tuple(out), h.dtype, like=h)
+    m = np.empty(arg.shape, bool, like=arg)
     for i, off in enumerate(_offsets(k)):
         np.equal(arg, i, out=m)
         np.copyto(r, _view(hp, off, d, s, out), where=m)
@@ -263,11 +263,11 @@ def _flat_indices(arg, k, s, d, pads, out, spatial):
     """PyTorch's ``return_indices``: flat positions in each (unpadded) input plane."""
     offs = np.unravel_index(arg, k)
     nd = len(k)
-    idx = np.zeros(arg.shape, np.int64)
+    idx = np.zeros(arg.shape, np.int64, like=arg)
     for i in range(nd):
         shape = [1] * (nd + 2)
         shape[2 + i] = out[i]
-        start = (np.arange(out[i], dtype=np.int64) * s[i] - pads[i][0]).reshape(shape)
+        start = (np.arange(out[i], dtype=np.int64, like=arg) * s[i] - pads[i][0]).reshape(shape)
         idx *= spatial[i]
         idx += start + offs[i].astype(np.int64) * d[i]
     return idx
@@ -336,12 +336,12 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 # ---- average pooling --------------------------------------------------------------------------
 
-def _divisor(spatial, k, s, p, out, count_include_pad):
-    """Per-output divisors (broadcastable to (*out)) as PyTorch computes them: the window clipped
-    to the padded input, and further to the input when padding is not counted."""
-    div = np.ones((), np.float64)
+def _divisor(spatial, k, s, p, out, count_include_pad, like):
+    """Per-output divisors (broadcastable to (*out), an array of ``like``'s kind) as PyTorch computes
+    them: the window clipped to the padded input, and further to the input when padding is not counted."""
+    div = np.ones((), np.float64, like=like)
     for i, (sz, kk, st, pp, o) in enumerate(zip(spatial, k, s, p, out)):
-        start = np.arange(o) * st - pp
+        start = np.arange(o, like=like) * st - pp
         end = np.minimum(start + kk, sz + pp)
         size = end - start
         if not count_include_pad:
@@ -374,7 +374,7 @@ def _window_sum(a, k, s, pads, out):
         return crop.reshape(_block_shape(a.shape, k, out)).sum(axis=_block_axes(len(k)), dtype=a.dtype)
     xp = pad_array(a, pads)
     offs = _offsets(k)
-    r = np.array(_view(xp, offs[0], d, s, out), copy=True)
+    r = np.array(_view(xp, offs[0], d, s, out), copy=True, like=xp)
     for off in offs[1:]:
         r += _view(xp, off, d, s, out)
     return r
@@ -385,14 +385,14 @@ def _window_spread(g, shape, k, s, pads):
     out = g.shape[2:]
     d = (1,) * len(k)
     if math.prod(k) >= 16 and _blockwise(k, s, pads, d, shape[2:], out):
-        r = np.zeros(shape, g.dtype)
+        r = np.zeros(shape, g.dtype, like=g)
         blocks = r[(slice(None), slice(None)) + tuple(slice(0, o * kk) for o, kk in zip(out, k))]
         bshape = _block_shape(shape, k, out)
         gb = g.reshape(tuple(g.shape) + (1,) * len(k)).transpose(
             (0, 1) + tuple(v for i in range(len(k)) for v in (2 + i, 2 + len(k) + i)))
         blocks[...] = np.broadcast_to(gb, bshape).reshape(blocks.shape)
         return r
-    buf = np.zeros(_padded_shape(shape, pads), g.dtype)
+    buf = np.zeros(_padded_shape(shape, pads), g.dtype, like=g)
     disjoint = _disjoint(k, s, d)
     for off in _offsets(k):
         view = _view(buf, off, d, s, out)
@@ -400,12 +400,12 @@ def _window_spread(g, shape, k, s, pads):
             view[...] = g
         else:
             view += g
-    return np.ascontiguousarray(_crop(buf, pads, shape[2:]))
+    return np.ascontiguousarray(_crop(buf, pads, shape[2:]), like=buf)
 
 
 def _int_div(a, div):
     """PyTorch's integer average: the quotient truncated toward zero."""
-    q = np.abs(a) // np.asarray(div, np.int64)
+    q = np.abs(a) // np.asarray(div, np.int64, like=a)
     return np.where(a < 0, -q, q)
 
 
@@ -420,9 +420,9 @@ def _avg_pool(nd, fn, input, kernel_size, stride, padding, ceil_mode, count_incl
     k, s, p, _, out, pads = _window_args(nd, fn, x, kernel_size, stride, padding, 1, ceil_mode, False)
     shape = a.shape
     if divisor_override is not None:
-        div = np.asarray(divisor_override, np.float64)
+        div = np.asarray(divisor_override, np.float64, like=a)
     else:
-        div = _divisor(shape[2:], k, s, p, out, count_include_pad)
+        div = _divisor(shape[2:], k, s, p, out, count_include_pad, a)
     if a.dtype.kind != 'f':
         y = _wrap(_int_div(_window_sum(a, k, s, pads, out), div.astype(np.int64)))
     else:
@@ -496,17 +496,18 @@ def _adaptive_args(nd, fn, input, output_size):
     return out
 
 
-def _adaptive_bounds(size, o):
-    i = np.arange(o)
+def _adaptive_bounds(size, o, like):
+    """Start and end (exclusive) of each of the ``o`` adaptive windows along a length-``size`` axis."""
+    i = np.arange(o, like=like)
     return (i * size) // o, -((-(i + 1) * size) // o)
 
 
-def _avg_matrix(size, o, dtype):
-    """(o, size) matrix averaging each adaptive window of a length-``size`` axis."""
-    start, end = _adaptive_bounds(size, o)
-    pos = np.arange(size)
+def _avg_matrix(size, o, like):
+    """(o, size) matrix (``like``'s dtype and kind) averaging each adaptive window of a length-``size`` axis."""
+    start, end = _adaptive_bounds(size, o, like)
+    pos = np.arange(size, like=like)
     m = ((pos >= start[:, None]) & (pos < end[:, None])).astype(np.float64)
-    return (m / (end - start)[:, None]).astype(dtype)
+    return (m / (end - start)[:, None]).astype(like.dtype)
 
 
 def _apply_axes(a, mats):
@@ -515,7 +516,7 @@ def _apply_axes(a, mats):
         if m is None:
             continue
         a = np.moveaxis(np.matmul(m, np.moveaxis(a, 2 + i, -2)), -2, 2 + i)
-    return np.ascontiguousarray(a)
+    return np.ascontiguousarray(a, like=a)
 
 
 def _adaptive_avg(nd, fn, input, output_size):
@@ -530,14 +531,14 @@ def _adaptive_avg(nd, fn, input, output_size):
     shape = a.shape
     if any(o == 0 for o in out):
         def fwd(v):
-            return np.zeros(shape[:2] + out, v.dtype)
+            return np.zeros(shape[:2] + out, v.dtype, like=v)
 
         def adj(g):
-            return np.zeros(shape, g.dtype)
+            return np.zeros(shape, g.dtype, like=g)
     elif all(sz % o == 0 for sz, o in zip(spatial, out)):
         k = tuple(sz // o for sz, o in zip(spatial, out))
         pads = ((0, 0),) * nd
-        div = np.asarray(math.prod(k), a.dtype)
+        div = np.asarray(math.prod(k), a.dtype, like=a)
 
         def fwd(v):
             r = _window_sum(v, k, k, pads, out)
@@ -547,8 +548,8 @@ def _adaptive_avg(nd, fn, input, output_size):
         def adj(g):
             return _window_spread(g / div, shape, k, k, pads)
     else:
-        mats = [None if sz == o else _avg_matrix(sz, o, a.dtype) for sz, o in zip(spatial, out)]
-        mats_t = [None if m is None else np.ascontiguousarray(m.T) for m in mats]
+        mats = [None if sz == o else _avg_matrix(sz, o, a) for sz, o in zip(spatial, out)]
+        mats_t = [None if m is None else np.ascontiguousarray(m.T, like=m) for m in mats]
 
         def fwd(v):
             return _apply_axes(v, mats)
@@ -578,8 +579,8 @@ def adaptive_avg_pool3d(input, output_size):
 def _flat_scatter(g, idx, shape):
     """Add ``g`` (N, C, *) at flat positions ``idx`` of each (N, C) plane of a zero array of ``shape``."""
     n, c = shape[:2]
-    r = np.zeros((n * c, math.prod(shape[2:])), g.dtype)
-    rows = np.arange(n * c).reshape(n * c, 1)
+    r = np.zeros((n * c, math.prod(shape[2:])), g.dtype, like=g)
+    rows = np.arange(n * c, like=g).reshape(n * c, 1)
     np.add.at(r, (rows, idx.reshape(n * c, -1)), g.reshape(n * c, -1))
     return r.reshape(shape)
 
@@ -600,7 +601,7 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
     shape = a.shape
     fwd_cls, bwd_cls = _nodes(f'AdaptiveMaxPool{nd}D')
     if any(o == 0 for o in out):
-        r, idx = np.zeros(shape[:2] + out, a.dtype), np.zeros(shape[:2] + out, np.int64)
+        r, idx = np.zeros(shape[:2] + out, a.dtype, like=a), np.zeros(shape[:2] + out, np.int64, like=a)
         y = _wrap(r)
     elif all(sz % o == 0 for sz, o in zip(spatial, out)):
         k = tuple(sz // o for sz, o in zip(spatial, out))
@@ -614,10 +615,10 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
         # (a repeat never changes the max nor the first position of the max).
         idxs = []
         for sz, o in zip(spatial, out):
-            start, end = _adaptive_bounds(sz, o)
+            start, end = _adaptive_bounds(sz, o, a)
             kmax = int((end - start).max())
-            idxs.append(np.minimum(start[:, None] + np.arange(kmax), end[:, None] - 1))
-        flat = np.zeros((), np.int64)
+            idxs.append(np.minimum(start[:, None] + np.arange(kmax, like=a), end[:, None] - 1))
+        flat = np.zeros((), np.int64, like=a)
         for i, (sz, ix) in enumerate(zip(spatial, idxs)):
             sh = [1] * (2 * nd)
             sh[i], sh[nd + i] = ix.shape
@@ -632,7 +633,7 @@ def _adaptive_max(nd, fn, input, output_size, return_indices):
     if unbatched:
         y, idx = y.squeeze(0), idx[0]
     if return_indices:
-        return y, _wrap(np.ascontiguousarray(idx, np.int64))
+        return y, _wrap(np.ascontiguousarray(idx, np.int64, like=idx))
     return y
 
 
@@ -707,7 +708,7 @@ def _max_unpool(nd, fn, input, indices, kernel_size, stride, padding, output_siz
     nodes = _nodes(f'MaxUnpool{nd}D')
 
     def fwd(v):
-        r = np.zeros(shape[:2] + (size,), v.dtype)
+        r = np.zeros(shape[:2] + (size,), v.dtype, like=v)
         np.put_along_axis(r, idx.reshape(shape[:2] + (-1,)), v.reshape(shape[:2] + (-1,)), axis=2)
         return r.reshape(shape)
 

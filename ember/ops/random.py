@@ -90,7 +90,7 @@ def normal_(self, mean=0, std=1, *, generator=None):
 
 def _update_from(v, np_dtype, digits):
     # PyTorch moves an integer bound that the float dtype cannot hold to a representable one.
-    plus1 = int(np.array(v + 1, np.float64).astype(np_dtype).astype(np.float64))
+    plus1 = int(np.float64(v + 1).astype(np_dtype))
     if plus1 < v:
         n = abs(v + 1).bit_length() - 1
         v = plus1 + (1 << (n - digits + 1))
@@ -98,7 +98,7 @@ def _update_from(v, np_dtype, digits):
 
 
 def _update_to(v, np_dtype, digits):
-    minus1 = int(np.array(v - 1, np.float64).astype(np_dtype).astype(np.float64))
+    minus1 = int(np.float64(v - 1).astype(np_dtype))
     if minus1 >= v:
         n = abs(v - 1).bit_length() - 1
         v = minus1 - (1 << (n - digits + 1))

@@ -25,7 +25,7 @@ from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import inplace_variant
 from ._node import SavedOutputNode
-from ._operands import write_out
+from ._operands import array_of, write_out
 
 _TYPE_NAMES = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short', 'int32': 'Int', 'int64': 'Long',
                'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}
@@ -40,7 +40,7 @@ def _wrap(arr):
     """A tensor around ``arr`` in C order: PyTorch's reductions and scans return contiguous tensors,
     where NumPy's follow the input's memory order (so ``view`` works on results as in PyTorch)."""
     if type(arr) is not np.ndarray or not arr.flags.c_contiguous:
-        arr = np.asarray(arr, order='C')
+        arr = np.asarray(arr, order='C', like=array_of(arr))
     return _wrap_array(arr)
 
 
@@ -173,7 +173,7 @@ def _take_along(src, idx, dim):
 def _full_index(idx, dim):
     """Index arrays addressing ``idx``'s positions, with ``idx`` itself along ``dim``."""
     nd = idx.ndim
-    return tuple(idx if i == dim else np.arange(n).reshape((-1,) + (1,) * (nd - i - 1))
+    return tuple(idx if i == dim else np.arange(n, like=idx).reshape((-1,) + (1,) * (nd - i - 1))
                  for i, n in enumerate(idx.shape))
 
 
@@ -189,7 +189,7 @@ def _put_along(src, idx, dim, shape, accumulate=False):
         flat = np.ravel_multi_index(np.broadcast_arrays(*_full_index(idx, dim)), shape).ravel()
         z = np.bincount(flat, weights=s.ravel(), minlength=size).astype(s.dtype, copy=False).reshape(shape)
     else:
-        z = np.zeros(shape, s.dtype)
+        z = np.zeros(shape, s.dtype, like=s)
         np.put_along_axis(z, idx, s, dim)
     out = _wrap(z)
     if _grad_enabled() and src._requires_grad:
@@ -235,7 +235,7 @@ def _selected(cls, node_cls, input, x, idx, d, keepdim, out, scalar=False):
     v = _wrap(values)
     if _records(input, values):
         _attach(v, _value_selecting_node(node_cls, input, idx, d, x.shape))
-    return _results(cls, v, _wrap(np.array(idx_out, _I64)), out)
+    return _results(cls, v, _wrap(np.array(idx_out, _I64, like=x)), out)
 
 
 class _WeightedBackward(Node):
@@ -261,7 +261,7 @@ def _even_weights(x, r_keep, dims):
 
 
 def _weighted(cls, input, x, r, dims):
-    r_keep = np.asarray(r).reshape(_keep_shape(x.shape, dims))
+    r_keep = np.asarray(r, like=x).reshape(_keep_shape(x.shape, dims))
     node = cls((grad_edge(input),))
     node.weights = _even_weights(x, r_keep, dims)
     node.red_shape = r_keep.shape
@@ -297,7 +297,7 @@ def _sum_dtype(arr, dtype):
 def _sum_kernel(x, dims, keepdim, rdt):
     r = np.add.reduce(x, axis=dims, dtype=_acc(rdt), keepdims=keepdim)
     if type(r) is not np.ndarray or r.dtype != rdt:
-        r = np.asarray(r, rdt)
+        r = np.asarray(r, rdt, like=x)
     return r
 
 
@@ -382,7 +382,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = normalize_dims(dim, x.ndim)
     n = _numel(x.shape, dims)
     s = np.add.reduce(x, axis=dims, dtype=_acc(x.dtype), keepdims=keepdim)
-    r_arr = np.asarray(s / n if n else s * np.nan, x.dtype)
+    r_arr = np.asarray(s / n if n else s * np.nan, x.dtype, like=x)
     r = _wrap(r_arr)
     if _records(input, r_arr):
         node = (MeanBackward0 if dim is None else MeanBackward1)((grad_edge(input),))
@@ -462,14 +462,14 @@ def _prod_others(x, d):
     xa = x._data
     if not _grad_enabled():
         a = np.moveaxis(xa, d, -1)
-        ones = np.ones(a.shape[:-1] + (1,), a.dtype)
+        ones = np.ones(a.shape[:-1] + (1,), a.dtype, like=a)
         left = np.cumprod(np.concatenate([ones, a[..., :-1]], -1), -1)
         right = np.cumprod(np.concatenate([ones, a[..., :0:-1]], -1), -1)[..., ::-1]
         return _wrap(np.moveaxis(left * right, -1, d))
     # Differentiable form: row k of an (n, n) matrix holds the slice with element k replaced by 1.
     xt = x.transpose(d, -1)
     n = xa.shape[d]
-    eye = np.eye(n, dtype=xa.dtype)
+    eye = np.eye(n, dtype=xa.dtype, like=xa)
     others = prod(xt.unsqueeze(-2) * _wrap(1 - eye) + _wrap(eye), -1)
     return others.transpose(d, -1)
 
@@ -484,7 +484,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
         x = input._data
     dims = normalize_dims(dim, x.ndim)
     rdt = _sum_dtype(x, dtype)
-    r_arr = np.asarray(np.multiply.reduce(x, axis=dims, dtype=_acc(rdt), keepdims=keepdim)).astype(rdt, copy=False)
+    r_arr = np.asarray(np.multiply.reduce(x, axis=dims, dtype=_acc(rdt), keepdims=keepdim), like=x)
+    r_arr = r_arr.astype(rdt, copy=False)
     r = _wrap(r_arr)
     if _records(input, r_arr):
         node = (ProdBackward0 if dim is None else ProdBackward1)((grad_edge(input),))
@@ -532,7 +533,7 @@ def _extreme(name, input, dim, keepdim, out, is_max):
     if dim is None:
         if x.size == 0:
             raise _no_dim_empty(name)
-        r_arr = np.asarray(np.max(x) if is_max else np.min(x))
+        r_arr = np.asarray(np.max(x) if is_max else np.min(x), like=x)
         r = _wrap(r_arr)
         if _records(input, r_arr):
             _attach(r, _weighted(MaxBackward1 if is_max else MinBackward1, input, x, r_arr, tuple(range(x.ndim))))
@@ -578,7 +579,7 @@ def _amax_dims(name, x, dim):
 def _amaxmin(name, input, dim, keepdim, out, is_max):
     x = input._data
     dims = _amax_dims(name, x, dim)
-    r_arr = np.asarray((np.max if is_max else np.min)(x, axis=dims, keepdims=keepdim))
+    r_arr = np.asarray((np.max if is_max else np.min)(x, axis=dims, keepdims=keepdim), like=x)
     r = _wrap(r_arr)
     if _records(input, r_arr):
         _attach(r, _weighted(AmaxBackward0 if is_max else AminBackward0, input, x, r_arr, dims))
@@ -626,8 +627,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         if x.ndim and x.shape[d] == 0:
             raise IndexError(f'aminmax: Expected reduction dim {d} to have non-zero size.')
         dims = (d,) if x.ndim else ()
-    lo = np.asarray(np.min(x, axis=dims, keepdims=keepdim))
-    hi = np.asarray(np.max(x, axis=dims, keepdims=keepdim))
+    lo = np.asarray(np.min(x, axis=dims, keepdims=keepdim), like=x)
+    hi = np.asarray(np.max(x, axis=dims, keepdims=keepdim), like=x)
     rlo, rhi = _wrap(lo), _wrap(hi)
     if _records(input, lo):
         node = AminmaxBackward0((grad_edge(input),))
@@ -650,16 +651,16 @@ def _arg_extreme(name, input, dim, keepdim, out, fn):
     if dim is None:
         if x.size == 0:
             raise IndexError(f'{name}(): Expected reduction dim to be specified for input.numel() == 0.')
-        r = np.asarray(fn(x.reshape(-1)), _I64)
+        r = np.asarray(fn(x.reshape(-1)), _I64, like=x)
         if keepdim:
             r = r.reshape((1,) * x.ndim)
     else:
         d = _one_dim(dim, x.ndim)
         if x.ndim == 0:
-            r = np.zeros((), _I64)
+            r = np.zeros((), _I64, like=x)
         else:
             _check_nonempty(name, x, d)
-            r = np.asarray(fn(x, axis=d, keepdims=keepdim), _I64)
+            r = np.asarray(fn(x, axis=d, keepdims=keepdim), _I64, like=x)
     return _result(_wrap(r), out)
 
 
@@ -698,7 +699,7 @@ def _moments(x, dims, correction, keepdim):
     if n:
         m = np.add.reduce(a, axis=dims, keepdims=True) / n
     else:
-        m = np.full(_keep_shape(x.shape, dims), np.nan, a.dtype)
+        m = np.full(_keep_shape(x.shape, dims), np.nan, a.dtype, like=x)
     dev = a - m
     ss = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim)
     denom = builtins.max(n - correction, 0)
@@ -709,7 +710,7 @@ def _moments(x, dims, correction, keepdim):
             var = ss / denom
     if not keepdim:
         m = m.reshape(np.shape(var))
-    return np.asarray(var).astype(x.dtype, copy=False), np.asarray(m).astype(x.dtype, copy=False)
+    return np.asarray(var, like=x).astype(x.dtype, copy=False), np.asarray(m, like=x).astype(x.dtype, copy=False)
 
 
 def _var_grad(g, x, dims, correction, red_shape):
@@ -889,7 +890,7 @@ def _vector_norm(input, p, dim, keepdim, dtype):
     else:
         with np.errstate(divide='ignore'):
             r = np.add.reduce(np.abs(a) ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-    r_arr = np.asarray(r).astype(x.dtype, copy=False)
+    r_arr = np.asarray(r, like=x).astype(x.dtype, copy=False)
     out = _wrap(r_arr)
     if _records(input, r_arr):
         node = LinalgVectorNormBackward0((grad_edge(input),))
@@ -953,7 +954,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
         if not finite:
             m = np.where(np.isfinite(m), m, 0)
     else:
-        m = np.zeros(_keep_shape(x.shape, dims), a.dtype)
+        m = np.zeros(_keep_shape(x.shape, dims), a.dtype, like=x)
     if finite:
         r = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
     else:
@@ -1048,9 +1049,9 @@ class CumprodBackward0(SavedOutputNode):
             return (_wrap(_cumprod_grad_zeros(g._data, xa, r._data, d)),)
         xt, gt = x.transpose(d, -1), g.transpose(d, -1)
         n = xa.shape[d]
-        eye = np.eye(n, dtype=xa.dtype)
+        eye = np.eye(n, dtype=xa.dtype, like=xa)
         omitted = cumprod(xt.unsqueeze(-2) * _wrap(1 - eye) + _wrap(eye), -1)  # [k, j]: prod_{i<=j, i!=k} x_i
-        upper = _wrap(np.triu(np.ones((n, n), xa.dtype)))  # only j >= k contribute to x_k
+        upper = _wrap(np.triu(np.ones((n, n), xa.dtype, like=xa)))  # only j >= k contribute to x_k
         return ((gt.unsqueeze(-2) * omitted * upper).sum(-1).transpose(d, -1),)
 
 
@@ -1108,11 +1109,11 @@ def _cum_extreme(name, input, dim, out, is_max):
     ufunc = np.maximum if is_max else np.minimum
     values = ufunc.accumulate(a, axis=d) if a.size else a.copy()
     # The index is the latest position holding the running extreme (or the latest NaN once one appeared).
-    pos = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    pos = np.arange(a.shape[d], like=a).reshape((-1,) + (1,) * (a.ndim - d - 1))
     hit = a == values
     if a.dtype.kind == 'f':
         hit |= np.isnan(a)
-    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else np.zeros(a.shape, _I64)
+    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d) if a.size else np.zeros(a.shape, _I64, like=a)
     idx = idx.astype(_I64, copy=False)
     v = _wrap(values.reshape(x.shape))
     if _records(input, values):
@@ -1140,7 +1141,7 @@ def _logical_reduce(input, dim, keepdim, out, fn):
         dims = ()  # an empty tuple reduces nothing here, unlike sum
     else:
         dims = normalize_dims(dim, x.ndim)
-    r = np.asarray(fn(x, axis=dims, keepdims=keepdim))
+    r = np.asarray(fn(x, axis=dims, keepdims=keepdim), like=x)
     if x.dtype == np.uint8:
         r = r.astype(np.uint8)  # PyTorch keeps uint8 for backward compatibility
     return _result(_wrap(r), out)
@@ -1160,7 +1161,7 @@ def count_nonzero(input, dim=None):
     """Number of nonzero elements over ``dim`` (int or tuple; all when None), as int64."""
     x = input._data
     dims = normalize_dims(dim, x.ndim)
-    return _wrap(np.asarray(np.add.reduce(x != 0, axis=dims, dtype=_I64)))
+    return _wrap(np.asarray(np.add.reduce(x != 0, axis=dims, dtype=_I64), like=x))
 
 
 # ---- sum_to_size ------------------------------------------------------------------------------------

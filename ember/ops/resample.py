@@ -24,13 +24,13 @@ def _scale(in_size, out_size, align_corners, scale):
 
 
 def _axis_select(x, axis, idx):
-    return x.index_select(axis, _wrap(np.asarray(idx, np.int64)))
+    return x.index_select(axis, _wrap(np.asarray(idx, np.int64, like=x._data)))
 
 
 def _weights_view(w, ndim, axis, like):
     shape = [1] * ndim
     shape[axis] = -1
-    return _wrap(np.asarray(w).astype(like._data.dtype).reshape(shape))
+    return _wrap(np.asarray(w, like=like._data).astype(like._data.dtype).reshape(shape))
 
 
 def _opmath(x):
@@ -42,7 +42,7 @@ def _nearest_axis(x, axis, out_size, scale, exact):
     in_size = x.shape[axis]
     dt = np.float32
     s = dt((in_size / out_size) if scale is None else 1.0 / scale)
-    dst = np.arange(out_size, dtype=dt)
+    dst = np.arange(out_size, dtype=dt, like=x._data)
     src = np.floor((dst + dt(0.5)) * s) if exact else np.floor(dst * s)
     return _axis_select(x, axis, np.minimum(src.astype(np.int64), in_size - 1))
 
@@ -51,7 +51,7 @@ def _linear_axis(x, axis, out_size, align_corners, scale):
     in_size = x.shape[axis]
     dt = _opmath(x)
     s = dt(_scale(in_size, out_size, align_corners, scale))
-    dst = np.arange(out_size, dtype=dt)
+    dst = np.arange(out_size, dtype=dt, like=x._data)
     if align_corners:
         src = dst * s
     else:
@@ -76,7 +76,7 @@ def _cubic_axis(x, axis, out_size, align_corners, scale):
     in_size = x.shape[axis]
     dt = _opmath(x)
     s = dt(_scale(in_size, out_size, align_corners, scale))
-    dst = np.arange(out_size, dtype=dt)
+    dst = np.arange(out_size, dtype=dt, like=x._data)
     src = dst * s if align_corners else (dst + dt(0.5)) * s - dt(0.5)
     base = np.floor(src).astype(np.int64)
     t = src - base

@@ -624,7 +624,8 @@ class UnbindBackward0(Node):
         if type(grads) is not tuple:  # a single output is passed on its own
             grads = (grads,)
         shape = self.shape[:self.dim] + self.shape[self.dim + 1:]
-        gs = [g if g is not None else _wrap(np.zeros(shape, self.dtype)) for g in grads]
+        ref = next(g._data for g in grads if g is not None)
+        gs = [g if g is not None else _wrap(np.zeros(shape, self.dtype, like=ref)) for g in grads]
         return (stack(gs, self.dim),)
 
 
@@ -638,10 +639,11 @@ class SplitBackward0(Node):
         if type(grads) is not tuple:
             grads = (grads,)
         gs = []
+        ref = next(g._data for g in grads if g is not None)
         for g, n in zip(grads, self.sizes):
             if g is None:
                 shape = self.shape[:self.dim] + (n,) + self.shape[self.dim + 1:]
-                g = _wrap(np.zeros(shape, self.dtype))
+                g = _wrap(np.zeros(shape, self.dtype, like=ref))
             gs.append(g)
         return (cat(gs, self.dim),)
 
@@ -969,7 +971,7 @@ def roll(input, shifts, dims=None):
         if len(shifts) != len(dims):
             raise RuntimeError(f'shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}')
         dims = tuple(_wrap_dim(int(d), x.ndim) for d in dims)
-        out = _wrap(np.ascontiguousarray(np.roll(x, shifts, dims)))
+        out = _wrap(np.ascontiguousarray(np.roll(x, shifts, dims), like=x))
     return _record(out, RollBackward0, input, shifts=shifts, dims=dims)
 
 
@@ -992,7 +994,7 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f'expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}')
     k = int(k)
-    out = _wrap(np.ascontiguousarray(np.rot90(x, k, (d0, d1))))
+    out = _wrap(np.ascontiguousarray(np.rot90(x, k, (d0, d1)), like=x))
     return _record(out, Rot90Backward0, input, k=k, dims=(d0, d1))
 
 
@@ -1019,7 +1021,7 @@ def repeat(input, *sizes):
     if any(s < 0 for s in sizes):
         raise RuntimeError(f'Trying to create tensor with negative dimension {builtins.min(sizes)}: {list(sizes)}')
     src = x.reshape((1,) * (len(sizes) - x.ndim) + x.shape)
-    out = _wrap(np.ascontiguousarray(np.tile(src, sizes)))
+    out = _wrap(np.ascontiguousarray(np.tile(src, sizes), like=src))
     return _record(out, RepeatBackward0, input, shape=x.shape, repeats=sizes)
 
 
@@ -1045,7 +1047,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError('repeats has to be Long or Int tensor')
         if (counts < 0).any():
             raise RuntimeError('repeats can not be negative')
-        return _wrap(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts.reshape(-1)))
+        return _wrap(np.repeat(np.arange(counts.size, dtype=counts.dtype, like=counts), counts.reshape(-1)))
     if dim is None:
         input = reshape(input, (-1,))
         d = 0
@@ -1065,10 +1067,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             raise RuntimeError(f'repeats must have the same size as input along dim, but got repeats.size(0) = '
                                f'{r.size} and input.size({d}) = {n}')
     else:
-        r = np.full(n, int(repeats), np.int64)
+        r = np.full(n, int(repeats), np.int64, like=input._data)
     if (r < 0).any():
         raise RuntimeError('Repeats must be non-negative')
-    idx = np.repeat(np.arange(n, dtype=np.int64), r)
+    idx = np.repeat(np.arange(n, dtype=np.int64, like=input._data), r)
     if output_size is not None and idx.size != output_size:
         raise RuntimeError('allocated size does not match required size')
     if input._data.ndim == 0:
@@ -1078,8 +1080,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 def _tri_mask(x, diagonal, lower):
     rows, cols = x.shape[-2], x.shape[-1]
-    i = np.arange(rows)[:, None]
-    j = np.arange(cols)[None, :]
+    i = np.arange(rows, like=x)[:, None]
+    j = np.arange(cols, like=x)[None, :]
     return (j - i <= diagonal) if lower else (j - i >= diagonal)
 
 

@@ -125,7 +125,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if 0 < k and k * 4 <= n:
         idx = _top_indices(a, k, d, largest)
     else:
-        idx = np.take(_order(a, d, largest), np.arange(k), axis=d)
+        idx = np.take(_order(a, d, largest), np.arange(k, like=a), axis=d)
     values = np.take_along_axis(a, idx, d)
     if x.ndim == 0:
         values, idx_out = values.reshape(()), idx.reshape(())
@@ -189,10 +189,10 @@ def _median_all(input, name, ignore_nan):
             flat = flat[~nan] if ignore_nan else flat[:0]
     if flat.size:
         k = (flat.size - 1) // 2
-        r_arr = np.asarray(np.partition(flat, k)[k])
+        r_arr = np.asarray(np.partition(flat, k)[k], like=flat)
     else:
         # Empty input: nan, or for integers the lowest value (what PyTorch's kernel returns).
-        r_arr = np.full((), np.nan if x.dtype.kind == 'f' else np.iinfo(x.dtype).min, x.dtype)
+        r_arr = np.full((), np.nan if x.dtype.kind == 'f' else np.iinfo(x.dtype).min, x.dtype, like=x)
     r = _wrap(r_arr)
     if _records(input, r_arr):
         node = (NanmedianBackward0 if ignore_nan else MedianBackward0)((grad_edge(input),))
@@ -222,7 +222,7 @@ def _median_dim(input, dim, keepdim, out, ignore_nan):
         else:
             pos = np.where(nans > 0, n - nans, (n - 1) // 2)
     else:
-        pos = np.full(a.shape[:d] + (1,) + a.shape[d + 1:], (n - 1) // 2, _I64)
+        pos = np.full(a.shape[:d] + (1,) + a.shape[d + 1:], (n - 1) // 2, _I64, like=a)
     idx = np.take_along_axis(order, pos.astype(_I64, copy=False), d)
     return _selected(getattr(return_types, name), NanmedianBackward1 if ignore_nan else MedianBackward1, input, a,
                      idx, d, keepdim, out, scalar)
@@ -252,15 +252,15 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     a = x.reshape(1) if scalar else x
     _check_nonempty('mode', a, d)
     if a.size == 0:
-        idx = np.zeros(a.shape[:d] + (1,) + a.shape[d + 1:], _I64)
+        idx = np.zeros(a.shape[:d] + (1,) + a.shape[d + 1:], _I64, like=a)
         return _selected(return_types.mode, ModeBackward0, input, a, idx, d, keepdim, out, scalar)
     order = np.moveaxis(_order(a, d), d, -1)
     s = np.take_along_axis(np.moveaxis(a, d, -1), order, -1)
     n = s.shape[-1]
-    pos = np.arange(n)
-    starts = np.ones(s.shape, bool)
+    pos = np.arange(n, like=a)
+    starts = np.ones(s.shape, bool, like=s)
     starts[..., 1:] = s[..., 1:] != s[..., :-1]
-    ends = np.ones(s.shape, bool)
+    ends = np.ones(s.shape, bool, like=s)
     ends[..., :-1] = starts[..., 1:]
     run_start = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
     # Run length at each run's last element; argmax takes the first (smallest) of the longest runs, and
@@ -312,7 +312,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     d = _one_dim(dim, x.ndim)
     if x.shape[d] == 0:
         vals = x.copy()
-        inv = cnt = np.zeros(0, _I64)
+        inv = cnt = np.zeros(0, _I64, like=x)
     else:
         vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=d)
     return _unique_flags(input, Unique2Backward0, vals, inv.reshape(-1), cnt, return_inverse, return_counts)
@@ -331,7 +331,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         moved = np.moveaxis(x, d, 0)
         rows = moved.reshape(moved.shape[0], -1)
     n = rows.shape[0]
-    starts = np.ones(n, bool)
+    starts = np.ones(n, bool, like=rows)
     if n > 1:
         starts[1:] = (rows[1:] != rows[:-1]).any(axis=1) if rows.shape[1] else False
     first = np.flatnonzero(starts)
@@ -342,7 +342,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         inverse = inverse.reshape(x.shape)
     else:
         values = np.moveaxis(moved[first], 0, d)
-    return _unique_flags(input, UniqueConsecutiveBackward0, np.ascontiguousarray(values), inverse, counts,
+    return _unique_flags(input, UniqueConsecutiveBackward0, np.ascontiguousarray(values, like=values), inverse, counts,
                          return_inverse, return_counts)
 
 
