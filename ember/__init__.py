@@ -27,6 +27,7 @@ from .ops.activation import *  # noqa: F401,F403
 from .ops.normalization import *  # noqa: F401,F403
 from .ops.resample import *  # noqa: F401,F403
 from .ops.rnn import *  # noqa: F401,F403
+from .ops.attention import *  # noqa: F401,F403
 from .ops.pool import adaptive_max_pool1d_with_indices as adaptive_max_pool1d  # noqa: F401
 from ._creation import *  # noqa: F401,F403
 from ._random import *  # noqa: F401,F403
@@ -38,8 +39,7 @@ from . import autograd, cuda
 from . import random
 from . import return_types
 from . import linalg
-from . import nn, optim
-from . import utils
+from . import nn
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from ._threads import _default_threads
 from ._numpy_errors import silence_floating_point_warnings
@@ -47,7 +47,21 @@ from ._numpy_errors import silence_floating_point_warnings
 _default_threads()
 silence_floating_point_warnings()
 from ._storage import UntypedStorage, TypedStorage
-from .serialization import save, load
+
+# Loaded on first use, to keep ``import ember`` fast.
+_LAZY_MODULES = ('optim', 'utils', 'serialization', 'vision', 'hub', 'onnx', 'distributed')
+_LAZY_NAMES = {'save': 'serialization', 'load': 'serialization'}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f'{__name__}.{name}')
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f'{__name__}.{_LAZY_NAMES[name]}'), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __version__ = '0.1.0'
 
