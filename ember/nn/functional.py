@@ -5,6 +5,8 @@ thin wrappers that give them ``nn.functional``'s signature, so each computation 
 """
 import warnings
 
+from ..ops.attention import (_canonical_mask, _in_projection, _in_projection_packed, _mha_shape_check,  # noqa: F401
+                             _none_or_dtype, multi_head_attention_forward, scaled_dot_product_attention)
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
                               logsigmoid, mish, prelu, relu, relu6, rrelu, selu, silu, softplus, softshrink,
                               softsign, tanhshrink, threshold)

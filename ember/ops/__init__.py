@@ -11,9 +11,10 @@ from . import join, pad
 from . import activation, loss, normalization
 from . import dropout, embedding, resample
 from . import rnn
+from . import attention
 
 FAMILIES = (convert, elementwise, fill, indexing, reduce, shape, softmax, sort, random, linalg, conv, pool, join, pad,
-            activation, normalization, resample, rnn)
+            activation, normalization, resample, rnn, attention)
 
 for _family in FAMILIES:
     for _name, _fn in _family.METHODS.items():
