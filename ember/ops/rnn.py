@@ -419,7 +419,7 @@ def _check_cell(input, hx, w_ih, w_hh, b_ih, b_hh, name):
 
 
 def _cell(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
-    _check_cell(input, hx, w_ih, w_hh, b_ih, b_hh, '0' if mode == 'LSTM' else '')
+    _check_cell(input, hx, w_ih, w_hh, b_ih, b_hh, '0')
     if cx is not None and cx.shape[1] != w_hh.shape[1]:
         raise RuntimeError(f'hidden1 has inconsistent hidden_size: got {cx.shape[1]}, expected {w_hh.shape[1]}')
     return rnn_layer(mode, input, (input.shape[0],), hx, cx, w_ih, w_hh, b_ih, b_hh)
