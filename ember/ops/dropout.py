@@ -2,7 +2,7 @@
 PyTorch's CPU kernels draw them, so a seeded run drops the same elements."""
 import math
 
-from .._creation import empty
+from .._creation import empty, empty_like
 
 
 def _check_p(p):
@@ -30,7 +30,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1:
         return _apply(input, input.new_zeros(()), inplace)
-    noise = empty(input.shape, dtype=input.dtype).bernoulli_(1 - p).div_(1 - p)
+    # the mask takes the input's strides, as PyTorch's does: its draws follow memory order
+    noise = empty_like(input).bernoulli_(1 - p).div_(1 - p)
     return _apply(input, noise, inplace)
 
 

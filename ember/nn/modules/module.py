@@ -301,6 +301,7 @@ class Module:
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs, assign=False):
+        assign = assign or local_metadata.get('assign_to_params_buffers', False)
         persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
                        if v is not None}
@@ -355,8 +356,11 @@ class Module:
 
         def load(module, prefix=''):
             local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
+            # `assign` travels in the metadata as in PyTorch, so overrides with PyTorch's 7-argument
+            # signature (torchvision's modules) keep working
+            local_metadata = dict(local_metadata, assign_to_params_buffers=assign)
             module._load_from_state_dict(state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys,
-                                         error_msgs, assign)
+                                         error_msgs)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + '.')
