@@ -200,7 +200,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side='
     if not seqs:
         raise RuntimeError('received an empty list of sequences')
     if padding_side not in ('left', 'right'):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     trailing = tuple(seqs[0].shape[1:])
     lens = [s.shape[0] for s in seqs]
     max_len = max(lens)
