@@ -160,9 +160,19 @@ class ModuleList(Module):
         return self
 
     def __repr__(self):
-        if not self._modules:
+        # As PyTorch prints it: runs of identical entries collapse to '(i-j): n x Module(...)'.
+        from .module import _addindent
+        reprs = [repr(m) for m in self]
+        if not reprs:
             return 'ModuleList()'
-        return super().__repr__()
+        blocks = []  # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = [_addindent(f'({a}): {r}' if a == b else f'({a}-{b}): {b - a + 1} x {r}', 2) for a, b, r in blocks]
+        return self._get_name() + '(\n  ' + '\n  '.join(lines) + '\n)'
 
 
 class ModuleDict(Module):
