@@ -125,16 +125,12 @@ FUNCTIONAL = {
     'autocontrast': lambda F, T, lib, x: F.autocontrast(x),
 }
 
-# Where PIL and tensor kernels differ from torchvision's by float rounding only.
-PIL_ATOL = {'adjust_hue': 1}
-TENSOR_ATOL = {'adjust_hue': 1e-4}
 
 
 @pytest.mark.parametrize('kind', ALL_KINDS)
 @pytest.mark.parametrize('name', sorted(FUNCTIONAL))
 def test_functional(name, kind):
-    atol = (PIL_ATOL if kind == 'pil' else TENSOR_ATOL).get(name) if kind != 'u8' else None
-    both(FUNCTIONAL[name], kind, atol)
+    both(FUNCTIONAL[name], kind)
 
 
 UINT8_ONLY = {

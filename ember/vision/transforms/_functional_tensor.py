@@ -635,8 +635,8 @@ def _grid_sample(img: Tensor, grid: Tensor, mode: str) -> Tensor:
     x, g = img._data, grid._data
     n, c, h, w = x.shape
     dt = g.dtype.type
-    ix = g[..., 0] * dt(w / 2) + dt(w / 2 - 0.5)
-    iy = g[..., 1] * dt(h / 2) + dt(h / 2 - 0.5)
+    ix = (g[..., 0] + dt(1)) * dt(w / 2) - dt(0.5)
+    iy = (g[..., 1] + dt(1)) * dt(h / 2) - dt(0.5)
     flat = x.reshape(n, c, h * w)
     batch = np.arange(n)[:, None, None]
 
@@ -652,8 +652,8 @@ def _grid_sample(img: Tensor, grid: Tensor, mode: str) -> Tensor:
         x0, y0 = np.floor(ix), np.floor(iy)
         tx, ty = (ix - x0)[:, None], (iy - y0)[:, None]
         x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        out = (gather(y0, x0) * ((1 - tx) * (1 - ty)) + gather(y0, x0 + 1) * (tx * (1 - ty))
-               + gather(y0 + 1, x0) * ((1 - tx) * ty) + gather(y0 + 1, x0 + 1) * (tx * ty))
+        out = (gather(y0, x0) * ((1 - ty) * (1 - tx)) + gather(y0, x0 + 1) * ((1 - ty) * tx)
+               + gather(y0 + 1, x0) * (ty * (1 - tx)) + gather(y0 + 1, x0 + 1) * (ty * tx))
     return ember.from_numpy(np.ascontiguousarray(out, dtype=x.dtype))
 
 
