@@ -660,3 +660,16 @@ except ImportError as e:
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
     assert 'pip install ember[tensorboard]' in r.stdout
+
+
+def test_add_onnx_graph_matches_torch(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+    node = helper.make_node('Relu', ['x'], ['y'])
+    g = helper.make_graph([node], 'g', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, [2, 3])])
+    path = str(tmp_path / 'm.onnx')
+    onnx.save(helper.make_model(g), path)
+    e, t = _both(tmp_path, lambda w, lib: w.add_onnx_graph(path))
+    assert _acc(e).Graph() == _acc(t).Graph()
+    assert {n.name for n in _acc(e).Graph().node} == {'x', 'y'}

@@ -55,7 +55,7 @@ class _EventFileWriter:
         directory_check(logdir)
         self._writer = EventsWriter(os.path.join(logdir, 'events'),
                                     f'.{os.getpid()}.{next(_file_ids)}{filename_suffix}')
-        self._queue = queue.Queue(max(int(max_queue), 1))
+        self._queue = queue.Queue(int(max_queue))
         self._flush_secs = flush_secs
         self._suffix = filename_suffix
         self._error = None
@@ -150,10 +150,12 @@ class FileWriter:
 
     def add_graph(self, graph_profile, walltime=None):
         """Queue a ``(GraphDef, run metadata)`` pair; the run metadata, when not None, is a
-        serialized ``RunMetadata`` stored under the tag ``step1``."""
+        ``RunMetadata`` proto (or its serialized bytes) stored under the tag ``step1``."""
         graph, run_metadata = graph_profile
         self.add_event(Event(graph_def=graph.SerializeToString()), None, walltime)
         if run_metadata is not None:
+            if not isinstance(run_metadata, bytes):
+                run_metadata = run_metadata.SerializeToString()
             from tensorboardX.proto.event_pb2 import TaggedRunMetadata
             self.add_event(Event(tagged_run_metadata=TaggedRunMetadata(tag='step1', run_metadata=run_metadata)),
                            None, walltime)
