@@ -58,21 +58,21 @@ def _layer_forward(mode, x, bs, h0, c0, wih, whh, bih, bhh, whr, reverse, keep):
     elif bih is not None:
         gates += bih + bhh
     whh_t = whh.T
-    h = np.array(h0, dtype=dt, copy=True)
-    out = np.empty((n, hout), dt)
-    hprev = np.empty((n, hout), dt) if keep else None
+    h = np.array(h0, dtype=dt, copy=True, like=x)
+    out = np.empty((n, hout), dt, like=x)
+    hprev = np.empty((n, hout), dt, like=x) if keep else None
     bmax = h.shape[0]
-    tmp_g = np.empty((bmax, whh.shape[0]), dt)
+    tmp_g = np.empty((bmax, whh.shape[0]), dt, like=x)
     saved = None
     if mode == 'LSTM':
-        c = np.array(c0, dtype=dt, copy=True)
-        cprev = np.empty((n, hsz), dt) if keep else None
-        tanhc = np.empty((n, hsz), dt) if keep else np.empty((bmax, hsz), dt)
+        c = np.array(c0, dtype=dt, copy=True, like=x)
+        cprev = np.empty((n, hsz), dt, like=x) if keep else None
+        tanhc = np.empty((n, hsz), dt, like=x) if keep else np.empty((bmax, hsz), dt, like=x)
         r_all = None
         if whr is not None:
             whr_t = whr.T
-            r_all = np.empty((n, hsz), dt) if keep else np.empty((bmax, hsz), dt)
-        tmp = np.empty((bmax, hsz), dt)
+            r_all = np.empty((n, hsz), dt, like=x) if keep else np.empty((bmax, hsz), dt, like=x)
+        tmp = np.empty((bmax, hsz), dt, like=x)
         for t in steps:
             b = bs[t]
             s = offs[t]
@@ -106,8 +106,8 @@ def _layer_forward(mode, x, bs, h0, c0, wih, whh, bih, bhh, whr, reverse, keep):
             saved = (gates, hprev, cprev, tanhc, r_all)
         return out, h, c, saved
     if mode == 'GRU':
-        ghn = np.empty((n, hsz), dt) if keep else None
-        tmp = np.empty((bmax, hsz), dt)
+        ghn = np.empty((n, hsz), dt, like=x) if keep else None
+        tmp = np.empty((bmax, hsz), dt, like=x)
         for t in steps:
             b = bs[t]
             s = offs[t]
@@ -171,18 +171,18 @@ def _layer_backward(node, x, wih, whh, whr, dout, dhn, dcn):
     n = x.shape[0]
     hsz = whh.shape[0] // _CHUNKS[mode]
     bmax = node.bmax
-    dh = np.zeros((bmax, whh.shape[1]), dt) if dhn is None else np.array(dhn, dtype=dt, copy=True)
+    dh = np.zeros((bmax, whh.shape[1]), dt, like=x) if dhn is None else np.array(dhn, dtype=dt, copy=True, like=x)
     dc = None
     dgh = None
     saved = node.arrays
-    dgates = np.empty((n, whh.shape[0]), dt)
+    dgates = np.empty((n, whh.shape[0]), dt, like=x)
     dwhr = None
     if mode == 'LSTM':
         gates, hprev, cprev, tanhc, r_all = saved
-        dc = np.zeros((bmax, hsz), dt) if dcn is None else np.array(dcn, dtype=dt, copy=True)
-        dh_all = np.empty((n, whh.shape[1]), dt) if whr is not None else None
-        tmp = np.empty((bmax, hsz), dt)
-        tmp2 = np.empty((bmax, 2 * hsz), dt)
+        dc = np.zeros((bmax, hsz), dt, like=x) if dcn is None else np.array(dcn, dtype=dt, copy=True, like=x)
+        dh_all = np.empty((n, whh.shape[1]), dt, like=x) if whr is not None else None
+        tmp = np.empty((bmax, hsz), dt, like=x)
+        tmp2 = np.empty((bmax, 2 * hsz), dt, like=x)
         for t in steps:
             b = bs[t]
             s = offs[t]
@@ -229,9 +229,9 @@ def _layer_backward(node, x, wih, whh, whr, dout, dhn, dcn):
             dwhr = dh_all.T @ r_all
     elif mode == 'GRU':
         gates, hprev, ghn = saved
-        dgh = np.empty((n, whh.shape[0]), dt)
-        tmp = np.empty((bmax, hsz), dt)
-        tmp_h = np.empty((bmax, whh.shape[1]), dt)
+        dgh = np.empty((n, whh.shape[0]), dt, like=x)
+        tmp = np.empty((bmax, hsz), dt, like=x)
+        tmp_h = np.empty((bmax, whh.shape[1]), dt, like=x)
         for t in steps:
             b = bs[t]
             s = offs[t]
@@ -383,7 +383,7 @@ def rnn_layer(mode, input, batch_sizes, hx, cx, w_ih, w_hh, b_ih=None, b_hh=None
     bs = list(batch_sizes)
     inputs = (input, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr)
     record = _grad_enabled() and any(t is not None and t._requires_grad for t in inputs)
-    x = np.ascontiguousarray(input._data)
+    x = np.ascontiguousarray(input._data, like=input._data)
     out, h, c, saved = _layer_forward(mode, x, bs, hx._data, None if cx is None else cx._data, w_ih._data, w_hh._data,
                                       None if b_ih is None else b_ih._data, None if b_hh is None else b_hh._data,
                                       None if w_hr is None else w_hr._data, reverse, record)
