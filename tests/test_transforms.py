@@ -1,6 +1,9 @@
 """ember.vision.transforms against torchvision.transforms: functional ops and deterministic transforms on a
 real photograph (PIL, uint8 and float tensors, batches, non-contiguous tensors), argument errors."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -317,3 +320,24 @@ def test_errors(i):
         fn(EF, ET, ember)
     assert type(e_info.value) is type(t_info.value)
     assert str(e_info.value) == str(t_info.value).replace('torch.', 'ember.')
+
+
+def test_tensor_transforms_without_pillow():
+    """Tensor transforms work without Pillow; a PIL-only path names the extra to install."""
+    code = (
+        "import sys; sys.modules['PIL'] = None\n"
+        "import ember\n"
+        "from ember.vision import transforms as T\n"
+        "x = T.Compose([T.CenterCrop(4), T.RandomHorizontalFlip()])(ember.rand(3, 6, 6))\n"
+        "assert tuple(x.shape) == (3, 4, 4)\n"
+        "try:\n"
+        "    T.ToPILImage()(x)\n"
+        "except ImportError as exc:\n"
+        "    assert 'pip install ember[vision]' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('no ImportError')\n"
+    )
+    subprocess.run([sys.executable, '-c', code], check=True, timeout=120)
+    probe = "import sys, ember; print('ember.vision' in sys.modules, 'PIL' in sys.modules)"
+    out = subprocess.run([sys.executable, '-c', probe], check=True, capture_output=True, text=True, timeout=120).stdout
+    assert out.split() == ['False', 'False']

@@ -101,7 +101,7 @@ def _is_numpy_image(img: Any) -> bool:
 
 
 def to_tensor(pic: Any) -> Tensor:
-    """Convert a ``PIL Image`` or ``numpy.ndarray`` to tensor. This function does not support torchscript."""
+    """Convert a ``PIL Image`` or ``numpy.ndarray`` to tensor."""
     if not (_is_pil_image(pic) or _is_numpy(pic)):
         raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
 
@@ -138,7 +138,7 @@ def to_tensor(pic: Any) -> Tensor:
 
 
 def pil_to_tensor(pic: Any) -> Tensor:
-    """Convert a ``PIL Image`` to a tensor of the same type. This function does not support torchscript."""
+    """Convert a ``PIL Image`` to a tensor of the same type."""
     if not _is_pil_image(pic):
         raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
 
@@ -161,7 +161,7 @@ def convert_image_dtype(image: ember.Tensor, dtype: ember.dtype = ember.float) -
 
 
 def to_pil_image(pic, mode=None):
-    """Convert a tensor or an ndarray to PIL Image. This function does not support torchscript."""
+    """Convert a tensor or an ndarray to PIL Image."""
 
     if isinstance(pic, ember.Tensor):
         if pic.ndim == 3:

@@ -61,9 +61,7 @@ __all__ = [
 
 
 class Compose:
-    """Composes several transforms together. This transform does not support torchscript. Please, see the note
-    below.
-    """
+    """Compose several transforms: ``Compose([t1, t2])(img) == t2(t1(img))``."""
 
     def __init__(self, transforms):
         self.transforms = transforms
@@ -86,7 +84,7 @@ class ToTensor:
     """Convert a PIL Image or ndarray to tensor and scale the values accordingly."""
 
     def __call__(self, pic):
-        """Args: pic (PIL Image or numpy.ndarray): Image to be converted to tensor."""
+        """``pic``: image to be converted to tensor; returns the result."""
         return F.to_tensor(pic)
 
     def __repr__(self) -> str:
@@ -97,7 +95,7 @@ class PILToTensor:
     """Convert a PIL Image to a tensor of the same type - this does not scale values."""
 
     def __call__(self, pic):
-        """.. note::"""
+        """``pic``: PIL image; returns a (C, H, W) tensor of its dtype (uint8 for 8-bit modes)."""
         return F.pil_to_tensor(pic)
 
     def __repr__(self) -> str:
@@ -122,7 +120,7 @@ class ToPILImage:
         self.mode = mode
 
     def __call__(self, pic):
-        """Args: pic (Tensor or numpy.ndarray): Image to be converted to PIL Image."""
+        """``pic``: image to be converted to PIL Image; returns the result."""
         return F.to_pil_image(pic, self.mode)
 
     def __repr__(self) -> str:
@@ -147,7 +145,7 @@ class Normalize(ember.nn.Module):
         self.inplace = inplace
 
     def forward(self, tensor: Tensor) -> Tensor:
-        """Args: tensor (Tensor): Tensor image to be normalized."""
+        """``tensor``: tensor image to be normalized; returns the result."""
         return F.normalize(tensor, self.mean, self.std, self.inplace)
 
     def __repr__(self) -> str:
@@ -175,7 +173,7 @@ class Resize(ember.nn.Module):
         self.antialias = antialias
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be scaled."""
+        """``img``: image to be scaled; returns the result."""
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
 
     def __repr__(self) -> str:
@@ -197,7 +195,7 @@ class CenterCrop(ember.nn.Module):
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be cropped."""
+        """``img``: image to be cropped; returns the result."""
         return F.center_crop(img, self.size)
 
     def __repr__(self) -> str:
@@ -231,7 +229,7 @@ class Pad(ember.nn.Module):
         self.padding_mode = padding_mode
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be padded."""
+        """``img``: image to be padded; returns the result."""
         return F.pad(img, self.padding, self.fill, self.padding_mode)
 
     def __repr__(self) -> str:
@@ -239,7 +237,7 @@ class Pad(ember.nn.Module):
 
 
 class Lambda:
-    """Apply a user-defined lambda as a transform. This transform does not support torchscript."""
+    """Apply a user-defined lambda as a transform."""
 
     def __init__(self, lambd):
         if not callable(lambd):
@@ -299,7 +297,7 @@ class RandomApply(ember.nn.Module):
 
 
 class RandomOrder(RandomTransforms):
-    """Apply a list of transformations in a random order. This transform does not support torchscript."""
+    """Apply a list of transformations in a random order."""
 
     def __call__(self, img):
         order = list(range(len(self.transforms)))
@@ -310,7 +308,7 @@ class RandomOrder(RandomTransforms):
 
 
 class RandomChoice(RandomTransforms):
-    """Apply single transformation randomly picked from a list. This transform does not support torchscript.
+    """Apply single transformation randomly picked from a list.
     """
 
     def __init__(self, transforms, p=None):
@@ -360,7 +358,7 @@ class RandomCrop(ember.nn.Module):
         self.padding_mode = padding_mode
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be cropped."""
+        """``img``: image to be cropped; returns the result."""
         if self.padding is not None:
             img = F.pad(img, self.padding, self.fill, self.padding_mode)
 
@@ -392,7 +390,7 @@ class RandomHorizontalFlip(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be flipped."""
+        """``img``: image to be flipped; returns the result."""
         if ember.rand(1) < self.p:
             return F.hflip(img)
         return img
@@ -411,7 +409,7 @@ class RandomVerticalFlip(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be flipped."""
+        """``img``: image to be flipped; returns the result."""
         if ember.rand(1) < self.p:
             return F.vflip(img)
         return img
@@ -444,7 +442,7 @@ class RandomPerspective(ember.nn.Module):
         self.fill = fill
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be Perspectively transformed."""
+        """``img``: image to be Perspectively transformed; returns the result."""
 
         fill = self.fill
         channels, height, width = F.get_dimensions(img)
@@ -552,7 +550,7 @@ class RandomResizedCrop(ember.nn.Module):
         return i, j, h, w
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be cropped and resized."""
+        """``img``: image to be cropped and resized; returns the result."""
         i, j, h, w = self.get_params(img, self.scale, self.ratio)
         return F.resized_crop(img, i, j, h, w, self.size, self.interpolation, antialias=self.antialias)
 
@@ -588,7 +586,7 @@ class FiveCrop(ember.nn.Module):
         self.size = _setup_size(size, error_msg="Please provide only two dimensions (h, w) for size.")
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be cropped."""
+        """``img``: image to be cropped; returns the result."""
         return F.five_crop(img, self.size)
 
     def __repr__(self) -> str:
@@ -607,7 +605,7 @@ class TenCrop(ember.nn.Module):
         self.vertical_flip = vertical_flip
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be cropped."""
+        """``img``: image to be cropped; returns the result."""
         return F.ten_crop(img, self.size, self.vertical_flip)
 
     def __repr__(self) -> str:
@@ -650,7 +648,7 @@ class LinearTransformation(ember.nn.Module):
         self.mean_vector = mean_vector
 
     def forward(self, tensor: Tensor) -> Tensor:
-        """Args: tensor (Tensor): Tensor image to be whitened."""
+        """``tensor``: tensor image to be whitened; returns the result."""
         shape = tensor.shape
         n = shape[-3] * shape[-2] * shape[-1]
         if n != self.transformation_matrix.shape[0]:
@@ -740,7 +738,7 @@ class ColorJitter(ember.nn.Module):
         return fn_idx, b, c, s, h
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Input image."""
+        """``img``: input image; returns the result."""
         fn_idx, brightness_factor, contrast_factor, saturation_factor, hue_factor = self.get_params(
             self.brightness, self.contrast, self.saturation, self.hue
         )
@@ -803,7 +801,7 @@ class RandomRotation(ember.nn.Module):
         return angle
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be rotated."""
+        """``img``: image to be rotated; returns the result."""
         fill = self.fill
         channels, _, _ = F.get_dimensions(img)
         if isinstance(img, Tensor):
@@ -956,7 +954,7 @@ class Grayscale(ember.nn.Module):
         self.num_output_channels = num_output_channels
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be converted to grayscale."""
+        """``img``: image to be converted to grayscale; returns the result."""
         return F.rgb_to_grayscale(img, num_output_channels=self.num_output_channels)
 
     def __repr__(self) -> str:
@@ -973,7 +971,7 @@ class RandomGrayscale(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be converted to grayscale."""
+        """``img``: image to be converted to grayscale; returns the result."""
         num_output_channels, _, _ = F.get_dimensions(img)
         if ember.rand(1) < self.p:
             return F.rgb_to_grayscale(img, num_output_channels=num_output_channels)
@@ -1042,7 +1040,7 @@ class RandomErasing(ember.nn.Module):
         return 0, 0, img_h, img_w, img
 
     def forward(self, img):
-        """Args: img (Tensor): Tensor image to be erased."""
+        """``img``: tensor image to be erased; returns the result."""
         if ember.rand(1) < self.p:
 
             # cast self.value to script acceptable type
@@ -1107,7 +1105,7 @@ class GaussianBlur(ember.nn.Module):
         return ember.empty(1).uniform_(sigma_min, sigma_max).item()
 
     def forward(self, img: Tensor) -> Tensor:
-        """Args: img (PIL Image or Tensor): image to be blurred."""
+        """``img``: image to be blurred; returns the result."""
         sigma = self.get_params(self.sigma[0], self.sigma[1])
         return F.gaussian_blur(img, self.kernel_size, [sigma, sigma])
 
@@ -1159,7 +1157,7 @@ class RandomInvert(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be inverted."""
+        """``img``: image to be inverted; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.invert(img)
         return img
@@ -1181,7 +1179,7 @@ class RandomPosterize(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be posterized."""
+        """``img``: image to be posterized; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.posterize(img, self.bits)
         return img
@@ -1202,7 +1200,7 @@ class RandomSolarize(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be solarized."""
+        """``img``: image to be solarized; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.solarize(img, self.threshold)
         return img
@@ -1222,7 +1220,7 @@ class RandomAdjustSharpness(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be sharpened."""
+        """``img``: image to be sharpened; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.adjust_sharpness(img, self.sharpness_factor)
         return img
@@ -1242,7 +1240,7 @@ class RandomAutocontrast(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be autocontrasted."""
+        """``img``: image to be autocontrasted; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.autocontrast(img)
         return img
@@ -1262,7 +1260,7 @@ class RandomEqualize(ember.nn.Module):
         self.p = p
 
     def forward(self, img):
-        """Args: img (PIL Image or Tensor): Image to be equalized."""
+        """``img``: image to be equalized; returns the result."""
         if ember.rand(1).item() < self.p:
             return F.equalize(img)
         return img
@@ -1348,7 +1346,7 @@ class ElasticTransform(ember.nn.Module):
         return ember.concat([dx, dy], 1).permute([0, 2, 3, 1])  # 1 x H x W x 2
 
     def forward(self, tensor: Tensor) -> Tensor:
-        """Args: tensor (PIL Image or Tensor): Image to be transformed."""
+        """``tensor``: image to be transformed; returns the result."""
         _, height, width = F.get_dimensions(tensor)
         displacement = self.get_params(self.alpha, self.sigma, [height, width])
         return F.elastic_transform(tensor, displacement, self.interpolation, self.fill)
