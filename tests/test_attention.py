@@ -358,15 +358,15 @@ def test_mha_gradcheck():
 
     def fn(lib, q, k, v, am):
         return m(q, k, v, attn_mask=am)
-    check_gradcheck(fn, (3, 2, 4), (5, 2, 3), (5, 2, 5), (3, 5), gradgrad=False)
-    q, k, v = (ember.randn(*s, dtype=ember.float64) for s in ((3, 2, 4), (5, 2, 3), (5, 2, 5)))
+    check_gradcheck(fn, (2, 2, 4), (3, 2, 3), (3, 2, 5), (2, 3), gradgrad=False)
+    q, k, v = (ember.randn(*s, dtype=ember.float64) for s in ((2, 1, 4), (3, 1, 3), (3, 1, 5)))
 
     def of_params(*ps):
         return ember.nn.functional.multi_head_attention_forward(
             q, k, v, 4, 2, None, ps[3], ps[4], ps[5], True, 0.0, m.out_proj.weight, m.out_proj.bias,
             use_separate_proj_weight=True, q_proj_weight=ps[0], k_proj_weight=ps[1], v_proj_weight=ps[2])[0]
     assert ember.autograd.gradcheck(of_params, tuple(params))
-    assert ember.autograd.gradgradcheck(of_params, tuple(params))
+    assert ember.autograd.gradgradcheck(of_params, tuple(params), fast_mode=True)
 
 
 def test_mha_repr_and_parameter_names():

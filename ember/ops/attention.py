@@ -4,7 +4,8 @@ The fused op computes, for query ``(*, L, E)``, key ``(*, S, E)`` and value ``(*
 (batch dimensions ``*`` broadcast)::
 
     s = q @ k^T * scale + bias          bias: attn_mask (float, added) or -inf where a bool mask is False
-    p = softmax(s, -1)                  rows that are all -inf give 0, not nan (PyTorch's safe softmax)
+    p = softmax(s, -1)                  rows that are all -inf give 0, not nan (PyTorch's safe softmax;
+                                        multi-head attention's explicit-weights path keeps the nan)
     out = (p * d) @ v                   d: the dropout mask scaled by 1 / (1 - dropout_p), or 1
 
 with NumPy on whole arrays, and records one node that keeps ``p`` (and ``d``). Its backward is
@@ -126,13 +127,14 @@ def _bias_array(mask, dtype):
     """A bool mask as an additive bias (0 where attending, -inf elsewhere); float masks pass through."""
     m = mask._data
     if m.dtype == np.bool_:
-        return np.where(m, np.zeros((), dtype), np.array(_NEG_INF, dtype))
+        return np.where(m, np.zeros((), dtype, like=m), np.array(_NEG_INF, dtype, like=m))
     return m.astype(dtype, copy=False)
 
 
-def _causal(L, S):
-    """True above the diagonal of an ``(L, S)`` grid: the positions a causal mask hides."""
-    return np.triu(np.ones((L, S), np.bool_), 1)
+def _causal(like):
+    """True above the diagonal of the last two dimensions of ``like``: the positions a causal mask hides."""
+    L, S = like.shape[-2:]
+    return np.triu(np.ones((L, S), np.bool_, like=like), 1)
 
 
 def _softmax_(s, safe):
@@ -160,7 +162,7 @@ def _forward_arrays(qa, ka, bias, is_causal, scale, rep_k, safe):
     if bias is not None:
         s += bias
     if is_causal:
-        np.copyto(s, _NEG_INF, where=_causal(s.shape[-2], s.shape[-1]))
+        np.copyto(s, _NEG_INF, where=_causal(s))
     return _softmax_(s, safe)
 
 
@@ -205,7 +207,7 @@ class _AttentionNode(Node):
         else:
             dp = g_w._data.astype(cd)
             if nv is not None:
-                dv = np.zeros(va.shape, cd)
+                dv = np.zeros(va.shape, cd, like=va)
         if d is not None:
             dp = dp * d
         ds = dp * p
@@ -234,7 +236,7 @@ class _AttentionNode(Node):
         elif self.bias is not None:
             s = s + _wrap(self.bias)
         if self.is_causal:
-            s = s.masked_fill(_wrap(_causal(s.shape[-2], s.shape[-1])), _NEG_INF)
+            s = s.masked_fill(_wrap(_causal(s._data)), _NEG_INF)
         # Rows with every position masked: softmax of finite stand-ins, then zeros, so that no nan
         # reaches the gradient (masked_fill passes none back to those rows).
         empty_rows = (s._data == _NEG_INF).all(axis=-1, keepdims=True)
@@ -303,14 +305,14 @@ def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False
     scale = float(scale)
     bias = None if attn_mask is None else _bias_array(attn_mask, cd)
     if ka.shape[-2] == 0:
-        p = np.zeros(s_shape, cd)
+        p = np.zeros(s_shape, cd, like=qa)
     else:
         p = _forward_arrays(qa.astype(cd, copy=False), ka.astype(cd, copy=False), bias, is_causal, scale, rep_k,
                             not need_weights)
     d = None
     if dropout_p > 0:
         if dropout_p >= 1:
-            d = np.zeros((), cd)
+            d = np.zeros((), cd, like=qa)
         else:
             d = empty(s_shape, dtype=_dtype._BY_NP[np.dtype(dt)]).bernoulli_(1 - dropout_p)._data
             d = d.astype(cd)
@@ -381,7 +383,8 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         warnings.warn(f'Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both '
                       'instead.', stacklevel=3)
     if kind == 'b':
-        return _wrap(np.where(mask._data, np.array(_NEG_INF, target_type.np), np.zeros((), target_type.np)))
+        m = mask._data
+        return _wrap(np.where(m, np.array(_NEG_INF, target_type.np, like=m), np.zeros((), target_type.np, like=m)))
     return mask
 
 
