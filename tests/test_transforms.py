@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 from sklearn.datasets import load_sample_image
+from oracle import check_gradcheck
 from tv import functional as TF, transforms as TT
 
 import ember
@@ -341,3 +342,33 @@ def test_tensor_transforms_without_pillow():
     probe = "import sys, ember; print('ember.vision' in sys.modules, 'PIL' in sys.modules)"
     out = subprocess.run([sys.executable, '-c', probe], check=True, capture_output=True, text=True, timeout=120).stdout
     assert out.split() == ['False', 'False']
+
+
+@pytest.mark.parametrize('name,fn', [
+    ('resize_aa', lambda lib, x: EF.resize(x, [3, 4])),
+    ('resize_aa_bicubic', lambda lib, x: EF.resize(x, [7, 2], EF.InterpolationMode.BICUBIC)),
+    ('normalize', lambda lib, x: EF.normalize(x, [0.1, 0.2], [0.5, 0.7])),
+    ('adjust_contrast', lambda lib, x: EF.adjust_contrast(x[:1], 0.7)),
+    ('gaussian_blur', lambda lib, x: EF.gaussian_blur(x, 3, 0.9)),
+])
+def test_float_transforms_are_differentiable(name, fn):
+    """Float tensor kernels written with Ember ops pass float64 gradcheck and gradgradcheck."""
+    check_gradcheck(fn, (2, 5, 6), low=0.1, high=0.9)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda F, lib, x: F.hflip(x), lambda F, lib, x: F.vflip(x), lambda F, lib, x: F.crop(x, 0, 1, 0, 2),
+    lambda F, lib, x: F.pad(x, [1, 2]), lambda F, lib, x: F.normalize(x, [0.5] * 3, [0.2] * 3),
+    lambda F, lib, x: F.rgb_to_grayscale(x), lambda F, lib, x: F.adjust_brightness(x, 0.5),
+])
+def test_empty_images(fn):
+    compare(fn(EF, ember, ember.zeros(3, 0, 5)), fn(TF, torch, torch.zeros(3, 0, 5)))
+
+
+@pytest.mark.parametrize('pil_mode', ['I', 'F', '1', 'LA', 'RGBA'])
+def test_pil_modes(pil_mode):
+    img = Image.fromarray(PHOTO).convert('L').convert(pil_mode) if pil_mode != 'RGBA' else \
+        Image.fromarray(PHOTO).convert('RGBA')
+    compare(EF.to_tensor(img), TF.to_tensor(img))
+    compare(EF.pil_to_tensor(img), TF.pil_to_tensor(img))
+    compare(EF.hflip(img), TF.hflip(img))

@@ -36,6 +36,8 @@ RANDOM = {
     'RandomAdjustSharpness': lambda T, F: T.RandomAdjustSharpness(2.0),
     'RandomAutocontrast': lambda T, F: T.RandomAutocontrast(),
     'RandomSolarize': lambda T, F: T.RandomSolarize(0.5),
+    'RandomPosterize': lambda T, F: T.RandomPosterize(2, p=0.6),
+    'RandomEqualize': lambda T, F: T.RandomEqualize(0.7),
     'AutoAugment_imagenet': lambda T, F: T.AutoAugment(),
     'AutoAugment_cifar': lambda T, F: T.AutoAugment(T.AutoAugmentPolicy.CIFAR10),
     'AutoAugment_svhn': lambda T, F: T.AutoAugment(T.AutoAugmentPolicy.SVHN),
@@ -46,8 +48,8 @@ RANDOM = {
     'RandomOrder': lambda T, F: T.RandomOrder([T.CenterCrop(30), T.Pad(2), T.Resize(20)]),
 }
 # Solarize thresholds and the autoaugment policies' posterize/equalize need the uint8 range on tensors.
-UINT8 = {'RandomSolarize': 100, 'AutoAugment_imagenet': None, 'AutoAugment_cifar': None, 'AutoAugment_svhn': None,
-         'RandAugment': None, 'TrivialAugmentWide': None}
+UINT8 = {'RandomSolarize', 'RandomPosterize', 'RandomEqualize', 'AutoAugment_imagenet', 'AutoAugment_cifar',
+         'AutoAugment_svhn', 'RandAugment', 'TrivialAugmentWide'}
 SEEDS = range(6)
 
 
