@@ -180,7 +180,7 @@ def test_builders_registered_and_weights_enums():
             assert len(ew.meta['categories']) == len(tw.meta['categories'])
             et, tt = ew.transforms.keywords, tw.transforms.keywords
             assert et['crop_size'] == tt['crop_size'] and et.get('resize_size') == tt.get('resize_size')
-            assert str(et.get('interpolation')) .split('.')[-1] == str(tt.get('interpolation')).split('.')[-1]
+            assert str(et.get('interpolation')).split('.')[-1] == str(tt.get('interpolation')).split('.')[-1]
 
 
 def test_builder_arguments_and_errors():

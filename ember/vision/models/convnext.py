@@ -29,6 +29,8 @@ __all__ = [
 
 
 class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of ``(N, C, H, W)`` (normalized_shape ``(C,)``)."""
+
     def forward(self, x: Tensor) -> Tensor:
         x = x.permute(0, 2, 3, 1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -37,6 +39,9 @@ class LayerNorm2d(nn.LayerNorm):
 
 
 class CNBlock(nn.Module):
+    """ConvNeXt block on ``(N, dim, H, W)``: 7x7 depthwise conv, LayerNorm, Linear(dim, 4 dim), GELU,
+    Linear(4 dim, dim), scaled by ``layer_scale`` per channel, stochastic depth, plus the input."""
+
     def __init__(
         self,
         dim,
@@ -89,6 +94,11 @@ class CNBlockConfig:
 
 
 class ConvNeXt(nn.Module):
+    """ConvNeXt: a 4x4 stride-4 patchify stem, stages of ``CNBlock`` (``block_setting``: one ``CNBlockConfig``
+    per stage) joined by LayerNorm2d + 2x2 stride-2 convs, then avgpool, LayerNorm2d, Flatten and Linear.
+    Input ``(N, 3, H, W)`` -> logits ``(N, num_classes)``. ``stochastic_depth_prob`` grows linearly to its
+    value over the blocks; ``layer_scale`` is the initial per-channel block scale."""
+
     def __init__(
         self,
         block_setting: list[CNBlockConfig],

@@ -232,6 +232,11 @@ class FusedMBConv(nn.Module):
 
 
 class EfficientNet(nn.Module):
+    """EfficientNet V1/V2: a 3x3 stride-2 stem, the MBConv / FusedMBConv stages of
+    ``inverted_residual_setting`` and a 1x1 conv to ``last_channel`` (default 4x the last stage) under
+    ``features``, then avgpool and ``classifier`` (Dropout, Linear). Input ``(N, 3, H, W)`` -> ``(N, num_classes)``.
+    """
+
     def __init__(
         self,
         inverted_residual_setting: Sequence[Union[MBConvConfig, FusedMBConvConfig]],
@@ -246,7 +251,7 @@ class EfficientNet(nn.Module):
 
         Args:
             inverted_residual_setting (Sequence[Union[MBConvConfig, FusedMBConvConfig]]): Network structure
-            dropout (float): The droupout probability
+            dropout (float): The dropout probability
             stochastic_depth_prob (float): The stochastic depth probability
             num_classes (int): Number of classes
             norm_layer (Optional[Callable[..., nn.Module]]): Module specifying the normalization layer to use

@@ -297,6 +297,10 @@ class BlockParams:
 
 
 class RegNet(nn.Module):
+    """RegNet: ``stem_type`` stem (3x3 stride-2 conv), the stages of ``block_params`` (``block1`` ...
+    under ``trunk_output``), global average pooling and ``fc``. Input ``(N, 3, H, W)`` -> ``(N, num_classes)``.
+    ``BlockParams.from_init_params`` turns the paper's (depth, w_0, w_a, w_m, group_width) into stages."""
+
     def __init__(
         self,
         block_params: BlockParams,

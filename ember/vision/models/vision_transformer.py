@@ -166,6 +166,11 @@ class Encoder(nn.Module):
 
 
 class VisionTransformer(nn.Module):
+    """Vision Transformer: ``patch_size`` patches (one conv ``conv_proj``, or a conv stem from
+    ``conv_stem_configs``) of a ``(N, 3, image_size, image_size)`` image become tokens, a class token and
+    position embeddings are added, ``num_layers`` pre-norm encoder blocks run, and ``heads`` maps the class
+    token to ``(N, num_classes)`` (through a tanh ``pre_logits`` layer when ``representation_size`` is set)."""
+
     """Vision Transformer as per https://arxiv.org/abs/2010.11929."""
 
     def __init__(
