@@ -193,6 +193,21 @@ def test_integer_inputs_embedding_and_arithmetic():
     roundtrip(lambda i: i / 2 + (i % 3), idx)
 
 
+@pytest.mark.parametrize('mask', ['none', 'causal', 'bool', 'float'])
+def test_scaled_dot_product_attention(mask):
+    q, k, v = _rand(2, 3, 4, 8), _rand(2, 3, 5, 8, seed=1), _rand(2, 3, 5, 8, seed=2)
+    kw = {'causal': {'is_causal': True}, 'bool': {'attn_mask': ember.tensor(np.tril(np.ones((4, 5), bool)))},
+          'float': {'attn_mask': _rand(4, 5, seed=3)}, 'none': {'scale': 0.3}}[mask]
+    if mask == 'causal':
+        k, v = k[:, :, :4], v[:, :, :4]
+    roundtrip(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kw), (q, k, v))
+
+
+def test_recurrent_layers_report_the_unrecorded_op():
+    with pytest.raises(ember.onnx.errors.SymbolicValueError, match=r"module '<root>' \(LSTM\)"):
+        ember.onnx.export(nn.LSTM(3, 4), _rand(2, 1, 3), io.BytesIO())
+
+
 def test_several_inputs_and_outputs_with_names():
     proto = roundtrip(lambda a, b: (a + b, a * b, ember.cat([a, b])), (_rand(2, 3), _rand(2, 3, seed=1)),
                       input_names=['first', 'second'], output_names=['s', 'p'])
