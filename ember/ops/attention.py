@@ -83,7 +83,7 @@ def _check_inputs(q, k, v, attn_mask, is_causal, dropout_p, enable_gqa):
     fdt = qa.dtype if qa.dtype.kind == 'f' else _dtype.get_default_dtype().np
     kt_shape = ka.shape[:-3] + (ka.shape[-3] * rep_k,) + ka.shape[-2:] if rep_k > 1 else ka.shape
     vr_shape = va.shape[:-3] + (va.shape[-3] * rep_v,) + va.shape[-2:] if rep_v > 1 else va.shape
-    _matmul_checks(_stand_in(qa.shape, fdt), _stand_in(kt_shape, fdt).swapaxes(-1, -2), False, False, False)
+    _matmul_checks(_stand_in(qa.shape, fdt, qa), _stand_in(kt_shape, fdt, qa).swapaxes(-1, -2), False, False, False)
     s_shape = np.broadcast_shapes(qa.shape[:-2], kt_shape[:-2]) + (qa.shape[-2], ka.shape[-2])
     if attn_mask is not None:
         ms = attn_mask._data.shape
@@ -92,13 +92,13 @@ def _check_inputs(q, k, v, attn_mask, is_causal, dropout_p, enable_gqa):
             raise RuntimeError(f"output with shape {list(s_shape)} doesn't match the broadcast shape {list(b)}")
     if va.dtype.kind != 'f':
         raise RuntimeError(f'expected scalar type {_TYPE_NAME[fdt.name]} but found {_TYPE_NAME[va.dtype.name]}')
-    _matmul_checks(_stand_in(s_shape, fdt), _stand_in(vr_shape, fdt), False, False, False)
+    _matmul_checks(_stand_in(s_shape, fdt, qa), _stand_in(vr_shape, fdt, qa), False, False, False)
     return s_shape, rep_k, rep_v
 
 
-def _stand_in(shape, dtype):
+def _stand_in(shape, dtype, like):
     """A read-only array of ``shape`` that takes no memory, for running shape checks."""
-    return np.broadcast_to(np.zeros((), dtype), shape)
+    return np.broadcast_to(np.zeros((), dtype, like=like), shape)
 
 
 # ---- NumPy kernels ------------------------------------------------------------------------------
