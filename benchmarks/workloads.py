@@ -105,6 +105,25 @@ def resnet18_train(lib):
     return _train_step(lib, model, opt, lib.nn.CrossEntropyLoss(), x, y)
 
 
+@workload('W8', 'ResNet-50 (torchvision architecture) inference, batch 8 of 3x224x224, eval, no_grad')
+def resnet50_inference(lib):
+    if lib.__name__ == 'ember':
+        from ember.vision import models
+    else:
+        # torchvision beside the CPU build of torch, as the tests import it
+        from pathlib import Path
+        sys.path.insert(0, str(Path(__file__).parent.parent / 'tests'))
+        from tv import models
+    lib.manual_seed(0)
+    model = models.resnet50().eval()
+    x = _data(lib, (8, 3, 224, 224))
+
+    def step():
+        with lib.no_grad():
+            model(x)
+    return step
+
+
 @workload('W4', 'per-op overhead: 64-element tensor with grad, 1,000 x (y * 1.0001 + 0.001), then backward')
 def per_op_overhead(lib):
     def step():
