@@ -10,7 +10,6 @@ handler do the same, so events already logged survive a normal exit or an uncaug
 """
 import atexit
 import itertools
-import logging
 import os
 import queue
 import socket
@@ -28,8 +27,6 @@ from .summary import (audio, custom_scalars, histogram, histogram_raw, hparams, 
                       pr_curve_raw, scalar, tensor_proto, text, video)
 
 __all__ = ['FileWriter', 'SummaryWriter']
-
-logger = logging.getLogger(__name__)
 
 _file_ids = itertools.count()
 _open_writers = weakref.WeakSet()
