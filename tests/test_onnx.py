@@ -458,7 +458,7 @@ def _vision(name):
     return getattr(models, name)
 
 
-@pytest.mark.parametrize('name,size', [('resnet18', 64), ('resnet50', 64), ('resnext50_32x4d', 32),
+@pytest.mark.parametrize('name,size', [('resnet18', 64), ('resnet50', 32),
                                        ('squeezenet1_1', 64), ('densenet121', 32), ('mobilenet_v2', 32),
                                        ('mobilenet_v3_small', 32)])
 def test_vision_model_matches_onnxruntime(name, size):
@@ -479,7 +479,7 @@ def test_vgg_features_and_classifier_structure():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('name,size', [('alexnet', 64), ('vgg11', 32), ('vgg16_bn', 32)])
+@pytest.mark.parametrize('name,size', [('alexnet', 64)])
 def test_large_vision_model_matches_onnxruntime(name, size):
     ember.manual_seed(0)
     model = _vision(name)(num_classes=10).eval()
