@@ -27,7 +27,8 @@ MINE = ['alexnet', 'vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn'
 def _no_random_init():
     """Build without drawing PyTorch's random streams (slow for large models); the weights are loaded after."""
     saved = ember.Tensor.uniform_, ember.Tensor.normal_
-    ember.Tensor.uniform_ = ember.Tensor.normal_ = lambda self, *args, **kwargs: self
+    # zeros (not uninitialised memory) so that rejection sampling in trunc_normal_ accepts at once
+    ember.Tensor.uniform_ = ember.Tensor.normal_ = lambda self, *args, **kwargs: self.zero_()
     try:
         yield
     finally:

@@ -76,7 +76,8 @@ def _randomise(model, seed=0):
 def _no_random_init():
     """Build Ember modules without drawing random numbers (the init functions fill through these methods)."""
     saved = ember.Tensor.uniform_, ember.Tensor.normal_
-    ember.Tensor.uniform_ = ember.Tensor.normal_ = lambda self, *args, **kwargs: self
+    # zeros (not uninitialised memory) so that rejection sampling in trunc_normal_ accepts at once
+    ember.Tensor.uniform_ = ember.Tensor.normal_ = lambda self, *args, **kwargs: self.zero_()
     try:
         yield
     finally:
@@ -138,7 +139,7 @@ def test_eval_outputs_match_torchvision(name, shape, tmp_path):
 
 # training mode normalises by batch statistics: enough values per channel keep the gradients well conditioned
 @pytest.mark.parametrize('name,shape', [('resnet18', (2, 3, 64, 64)), ('squeezenet1_1', (2, 3, 17, 17)),
-                                        ('mobilenet_v3_small', (2, 3, 32, 32))])
+                                        ('mobilenet_v3_small', (4, 3, 64, 64))])
 def test_train_mode_forward_backward_matches(name, shape, tmp_path):
     ref, model = _pair(name, tmp_path, **({'dropout': 0.0} if name != 'resnet18' else {}))
     ref.train()
@@ -153,8 +154,13 @@ def test_train_mode_forward_backward_matches(name, shape, tmp_path):
     (ye * ember.tensor(w)).sum().backward()
     _assert_close(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-3)
     ref_params = dict(ref.named_parameters())
+    # gradients that vanish in exact arithmetic (a bias right before a BN) are rounding noise on both
+    # sides: the tolerance floor follows the largest gradient of the model
+    floor = 1e-5 * max(float(p.grad.abs().max()) for p in ref.parameters())
     for k, p in model.named_parameters():
-        _assert_close(p.grad.numpy(), ref_params[k].grad.numpy(), rtol=1e-3)
+        expected = ref_params[k].grad.numpy()
+        np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-3,
+                                   atol=max(1e-3 * float(np.abs(expected).max()), floor), err_msg=k)
     # batch statistics were folded into the running buffers the same way
     ref_sd = ref.state_dict()
     for k, v in model.state_dict().items():
@@ -209,7 +215,8 @@ def test_seeded_init_matches_torchvision(name):
 
 @pytest.mark.parametrize('name,shape,fields', [
     ('googlenet', (2, 3, 64, 64), ('logits', 'aux_logits2', 'aux_logits1')),
-    ('inception_v3', (2, 3, 75, 75), ('logits', 'aux_logits')),
+    # the auxiliary head needs the 17x17 grid of a 299x299 input
+    pytest.param('inception_v3', (2, 3, 299, 299), ('logits', 'aux_logits'), marks=slow),
 ])
 def test_aux_logits_outputs(name, shape, fields, tmp_path):
     ref, model = _pair(name, tmp_path, dropout=0.0, **({'dropout_aux': 0.0} if name == 'googlenet' else {}))
@@ -242,7 +249,10 @@ def test_transform_input_matches(name, tmp_path):
     lambda lib: lib.resnet18(zero_init_residual=True, num_classes=7),
     lambda lib: lib.mobilenet_v2(width_mult=0.5, num_classes=5),
     lambda lib: lib.mobilenet_v3_small(reduced_tail=True, dilated=True, width_mult=0.75),
-    lambda lib: lib.densenet121(drop_rate=0.0, num_classes=3, growth_rate=8, bn_size=2),
+    lambda lib: lib.DenseNet(growth_rate=8, block_config=(2, 3, 2, 2), num_init_features=16, bn_size=2,
+                             num_classes=3),
+    lambda lib: lib.ShuffleNetV2([2, 2, 2], [8, 16, 32, 64, 128], num_classes=4),
+    lambda lib: lib.VGG(lib.vgg.make_layers([8, 'M', 512], batch_norm=True), num_classes=3, dropout=0.0),
 ])
 def test_constructor_arguments(build, tmp_path):
     ref = _torch_model(lambda: build(tm))
