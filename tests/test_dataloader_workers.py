@@ -517,10 +517,13 @@ class Big(ember.utils.data.Dataset):
     def __getitem__(self, i):
         return ember.full((1024,), float(i))
 
+from ember.utils.data import _shared
 it = iter(ember.utils.data.DataLoader(Big(), batch_size=2, num_workers=2))
 next(it)
-time.sleep(0.3)
-print(os.getpid(), *[w.pid for w in it._workers], flush=True)
+end = time.monotonic() + 60
+while not _shared.list_segments(it._stem_prefix) and time.monotonic() < end:
+    time.sleep(0.02)  # prefetched batches reach shared memory
+print(os.getpid(), len(_shared.list_segments(it._stem_prefix)), *[w.pid for w in it._workers], flush=True)
 '''
 
 
@@ -532,8 +535,8 @@ def test_no_leaks_when_the_program_ends():
              for ending, body in (('exit', 'sys.exit(0)'), ('sigkill', 'time.sleep(60)'))}
     pids = {}
     for proc in procs.values():
-        main, *workers = map(int, proc.stdout.readline().split())
-        assert len(workers) == 2 and _shared.list_segments(f'ember{main}_')
+        main, in_flight, *workers = map(int, proc.stdout.readline().split())
+        assert len(workers) == 2 and in_flight > 0
         pids[main] = workers
     procs['sigkill'].kill()
     for proc in procs.values():
