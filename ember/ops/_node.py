@@ -109,3 +109,17 @@ def reduce_grad(g, shape, dtype):
 def _np_to_dtype(npd):
     from .._dtype import _BY_NP
     return _BY_NP[np.dtype(npd)]
+
+
+class CopyBackwards(Node):
+    """``self.copy_(src)`` (edges ``(self, src)``): the overwritten values get a zero gradient, ``src``
+    gets ``g`` summed back to its shape ``src_meta = (shape, dtype)``."""
+
+    __slots__ = ('src_meta',)
+
+    def backward(self, g):
+        gs = None
+        if self.next_functions[1][0] is not None:
+            gs = reduce_grad(g, *self.src_meta)
+        # Zeros, not ``g * 0``: an infinite gradient must not become NaN.
+        return _wrap(np.zeros_like(g._data)), gs

@@ -7,6 +7,7 @@ from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import check_inplace, commit
+from ._node import CopyBackwards
 
 
 class CloneBackward0(Node):
@@ -105,15 +106,6 @@ def view_dtype(input, dtype):
                            ' (different element sizes), or must be contiguous')
     from ._views import make_view
     return make_view(input, x.view(d.np), 'view', (d,))
-
-
-class CopyBackwards(Node):
-    __slots__ = ('src_meta',)
-
-    def backward(self, g):
-        shape, d = self.src_meta
-        from ._node import reduce_grad
-        return (_wrap(np.zeros_like(g._data)), reduce_grad(g, shape, d))
 
 
 def _copy(self, src):

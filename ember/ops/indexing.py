@@ -15,7 +15,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import check_no_partial_overlap, check_writable, inplace_variant
-from ._node import SavedOutputNode, reduce_grad
+from ._node import CopyBackwards, SavedOutputNode, reduce_grad
 from ._operands import array_of, binary_operands, write_out
 from ._views import make_view
 
@@ -330,19 +330,6 @@ def _simple_key(key, shape):
         elif k.step is not None and (type(k.step) is not int or k.step <= 0):
             return None
     return key + (Ellipsis,) if key else None
-
-
-class CopyBackwards(Node):
-    """``self.copy_(src)``: the old values get no gradient; ``src`` gets ``g`` summed to its shape."""
-
-    __slots__ = ('src_meta',)
-
-    def backward(self, g):
-        gs = None
-        if self.next_functions[1][0] is not None:
-            gs = reduce_grad(g, *self.src_meta)
-        # Zeros, not ``g * 0``: an infinite gradient must not become NaN.
-        return _wrap(np.zeros_like(g._data)), gs
 
 
 def _strip_leading_ones(v, ndim):

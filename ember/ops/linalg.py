@@ -20,7 +20,7 @@ from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import Node, grad_edge
 from ._inplace import inplace_variant
-from ._node import SavedOutputNode, reduce_grad, sum_to_shape
+from ._node import CopyBackwards, SavedOutputNode, reduce_grad, sum_to_shape
 from ._operands import write_out
 
 # PyTorch names dtypes two ways in its messages: the scalar type name, and the C++ type name.
@@ -1717,13 +1717,6 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, ou
     return write_out(out, r) if out is not None else r
 
 
-class CopyBackwards(Node):
-    __slots__ = ('shape', 'dtype')
-
-    def backward(self, g):
-        return (_wrap(np.zeros(self.shape, self.dtype, like=g._data)),)
-
-
 def linalg_matrix_power(A, n, *, out=None):
     """``A`` multiplied by itself ``n`` times (identity for 0; the inverse's power for n < 0)."""
     x = A._data
@@ -1732,8 +1725,7 @@ def linalg_matrix_power(A, n, *, out=None):
     if n == 0:
         r = _wrap(np.broadcast_to(np.eye(x.shape[-1], dtype=x.dtype, like=x), x.shape).copy())
         if _enabled[0] and A._requires_grad:
-            node = CopyBackwards((grad_edge(A),))
-            node.shape, node.dtype = x.shape, x.dtype
+            node = CopyBackwards((grad_edge(A), (None, 0)))
             r.grad_fn = node
             r._requires_grad = True
     else:
