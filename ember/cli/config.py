@@ -20,6 +20,7 @@ SCHEMA = {
         'download': ((bool,), False),
         'val_split': ((float, int), 0.1),
         'subset': ((int, _NONE), None),
+        'splits': ((dict,), {'train': 'train', 'test': 'val'}),
         'kwargs': ((dict,), {}),
     },
     'transforms': {
@@ -40,6 +41,7 @@ SCHEMA = {
         'name': ((str,), 'Adam'),
         'lr': ((float, int), 1e-3),
         'kwargs': ((dict,), {}),
+        'param_groups': ((list,), []),
     },
     'scheduler': {
         'name': ((str, _NONE), None),
@@ -60,6 +62,11 @@ SCHEMA = {
         'last': ((bool,), True),
         'best_metric': ((str, _NONE), 'val_accuracy'),
         'mode': ((str,), 'max'),
+        'every': ((int, _NONE), None),
+    },
+    'export': {
+        'onnx': ((bool,), False),
+        'opset': ((int,), 17),
     },
     'metrics': ((list,), ['accuracy', 'top5', 'confusion_matrix']),
     'logging': {
@@ -196,6 +203,15 @@ def validate(data):
     for i, m in enumerate(cfg['metrics']):
         if m not in _METRICS:
             raise ConfigError(f"metrics[{i}]: expected one of {_METRICS}, got {m!r}")
+    for i, group in enumerate(cfg['optimizer']['param_groups']):
+        if not isinstance(group, dict) or not isinstance(group.get('params'), (str, list)):
+            raise ConfigError(f"optimizer.param_groups[{i}]: expected a mapping with 'params' (a parameter-name "
+                              "prefix or a list of them) and the group's hyperparameters")
+    if set(cfg['dataset']['splits']) - {'train', 'test'}:
+        extra = sorted(set(cfg['dataset']['splits']) - {'train', 'test'})[0]
+        raise ConfigError(f"dataset.splits.{extra}: unknown key (expected train, test)")
+    if cfg['checkpoint']['every'] is not None and cfg['checkpoint']['every'] < 1:
+        raise ConfigError(f"checkpoint.every: expected a positive int or null, got {cfg['checkpoint']['every']!r}")
     for i, name in enumerate(cfg['model']['freeze']):
         if not isinstance(name, str):
             raise ConfigError(f"model.freeze[{i}]: expected str, got {type(name).__name__}")
