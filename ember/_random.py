@@ -93,6 +93,12 @@ class Generator:
             bg = self.__dict__['_bg'] = np.random.MT19937(0)
             bg.state = {'bit_generator': 'MT19937', 'state': {'key': _seed_key(self._seed), 'pos': 624}}
             return bg
+        if name == '_np_gen':
+            # numpy's Generator on the same bit generator: its full-range ``integers`` are the raw
+            # 32-bit draws (and, for uint64, two draws with the first as the high half) written
+            # straight into uint32/uint64 arrays, faster than ``random_raw``.
+            g = self.__dict__['_np_gen'] = np.random.Generator(self._bg)
+            return g
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     @property
@@ -165,21 +171,28 @@ class Generator:
 
     # ---- raw draws ---------------------------------------------------------------------------
     def _raw32(self, n):
-        """``n`` draws of ``random()`` as uint64 values below 2**32."""
-        self._fresh = False
-        return self._bg.random_raw(n)
+        """``n`` draws of ``random()`` (uint32)."""
+        self._fresh = self._fresh and not n
+        return self._np_gen.integers(0, 1 << 32, n, np.uint32)
 
     def _raw64(self, n):
-        """``n`` draws of ``random64()``: two 32-bit draws each, the first as the high half."""
-        self._fresh = False
-        r = self._bg.random_raw(2 * n)
-        return (r[0::2] << _U64(32)) | r[1::2]
+        """``n`` draws of ``random64()`` (uint64): two 32-bit draws each, the first as the high half."""
+        self._fresh = self._fresh and not n
+        return self._np_gen.integers(0, 1 << 64, n, _U64)
 
     def _uniform01(self, n, np_dtype):
         """``n`` uniforms on [0, 1): 53-bit float64 for float64, else 24-bit float32."""
         if np_dtype == _F64:
-            return (self._raw64(n) & _U64((1 << 53) - 1)).astype(_F64) * (2.0 ** -53)
-        return (self._raw32(n) & _U64((1 << 24) - 1)).astype(_F32) * _F32(2.0 ** -24)
+            r = self._raw64(n)
+            r &= _U64((1 << 53) - 1)
+            out = r.view(_F64)  # converted in place: int64 -> float64 is exact below 2**53
+            np.multiply(r, 2.0 ** -53, out=out)
+            return out
+        r = self._raw32(n)
+        r &= np.uint32((1 << 24) - 1)
+        out = r.view(_F32)
+        np.multiply(r, _F32(2.0 ** -24), out=out, dtype=_F32)
+        return out
 
 
 default_generator = Generator()
@@ -264,65 +277,186 @@ def _fma32(a, b, c):
 
 
 # ---- the cephes-style float32 log and sincos of PyTorch's AVX2 normal kernel ---------------------
+# Each compiled FMA ``round32(a * b + c)`` is evaluated as a float64 product (exact: two float32
+# factors) plus ``c`` in float64, rounded once more to float32. That second rounding can only go
+# wrong when the float64 sum is inexact and lands halfway between two float32 values; on the
+# kernel's inputs (1 - k/2**24 for ``log``, round32(2*pi * k/2**24) for ``sincos``, k < 2**24) it
+# never does, which the tests check over all 2**24 inputs against the checked ``_fma32``. Steps
+# whose product is exact in float32 (small integers times short constants) are plain float32.
+# Chunks of ``_PAIRS`` elements with reused buffers keep the ~50 passes in cache.
 
 _LOG_P = tuple(_F32(v) for v in (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
                                  1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
                                  3.3333331174E-1))
+_SIN_P = (_F32(-1.9515295891E-4), _F32(8.3321608736E-3), _F32(-1.6666654611E-1))
+_COS_P = (_F32(2.443315711809948E-005), _F32(-1.388731625493765E-003), _F32(4.166664568298827E-002))
+_PAIRS = 1 << 14
+_HALF = np.dtype((np.void, 32))
 
 
-def _log256(x):
-    """``log256_ps`` of avx_mathfun for x in (0, 1] (float32), with the compiler's FMA contractions."""
-    xi = np.maximum(x, _F32(1.17549435e-38)).view(np.int32)
-    e = ((xi >> 23) - 0x7F).astype(_F32) + _F32(1)
-    x = ((xi & ~0x7F800000) | 0x3F000000).view(_F32)
-    mask = x < _F32(0.707106781186547524)
-    tmp = np.where(mask, x, _F32(0))
-    x = x - _F32(1)
-    e = e - mask.astype(_F32)
-    x = x + tmp
-    z = x * x
-    y = np.full_like(x, _LOG_P[0])
-    for p in _LOG_P[1:]:
-        y = _fma32(y, x, p)
-    y = y * x
-    y = _fma32(y, z, e * _F32(-2.12194440e-4))
-    y = _fma32(-z, _F32(0.5), y)
-    return _fma32(e, _F32(0.693359375), x + y)
+def _fma_f64(a, b, c, out, t64):
+    """``out = round32(a * b + c)`` through float64 (exact where the note above says so)."""
+    np.multiply(a, b, out=t64, dtype=_F64)
+    return np.add(t64, c, out=out, casting='same_kind')
 
 
-def _sincos256(x):
-    """``sincos256_ps`` of avx_mathfun for x >= 0 (float32); returns (sin, cos)."""
-    y = x * _F32(1.27323954473516)
-    j = (y.astype(np.int32) + 1) & ~1
-    y = j.astype(_F32)
-    swap_sin = (j & 4) << 29
-    poly = (j & 2) == 0
-    x = _fma32(y, _F32(-0.78515625), x)
-    x = _fma32(y, _F32(-2.4187564849853515625e-4), x)
-    x = _fma32(y, _F32(-3.77489497744594108e-8), x)
-    sign_cos = (~(j - 2) & 4) << 29
-    z = x * x
-    yc = _fma32(np.full_like(z, _F32(2.443315711809948E-005)), z, _F32(-1.388731625493765E-003))
-    yc = _fma32(yc, z, _F32(4.166664568298827E-002))
-    yc = _fma32(yc * z, z, -(z * _F32(0.5))) + _F32(1)
-    ys = _fma32(np.full_like(z, _F32(-1.9515295891E-4)), z, _F32(8.3321608736E-3))
-    ys = _fma32(ys, z, _F32(-1.6666654611E-1))
-    ys = _fma32(ys * z, x, x)
-    s = np.where(poly, ys, yc).view(np.int32) ^ swap_sin
-    c = np.where(poly, yc, ys).view(np.int32) ^ sign_cos
-    return s.view(_F32), c.view(_F32)
+class _Scratch:
+    """Reusable buffers for chunks of up to ``m`` elements: float32 rows 0-4 for ``_log256``
+    (result in row 2), rows 0, 1, 3, 4 for ``_sincos256``, rows 5-7 free for callers."""
+
+    def __init__(self, m):
+        self.t64 = np.empty(m, _F64)
+        self.f = np.empty((8, m), _F32)
+        self.i = np.empty((3, m), np.int32)
+
+    def take(self, m):
+        return self.t64[:m], self.f[:, :m], self.i[:, :m]
 
 
-# ---- samplers: each returns ``n`` values in PyTorch's order ------------------------------------
+def _log256(v, sc=None):
+    """``log256_ps`` of avx_mathfun for float32 ``v`` in [2**-24, 1] (1-D, contiguous), with the
+    compiler's FMA contractions. The result lives in ``sc``'s buffers."""
+    t64, f, (mi, ei, lo) = (sc or _Scratch(v.size)).take(v.size)
+    x, e, y, z, w = f[:5]
+    vi = v.view(np.int32)
+    # v = mant * 2**k with mant in [0.5, 1); below sqrt(1/2) the mantissa is doubled (x = 2*mant - 1,
+    # exponent one less), else x = mant - 1; both exact in float32.
+    np.bitwise_and(vi, 0x007FFFFF, out=mi)
+    mi |= 0x3F000000
+    mant = mi.view(_F32)
+    np.less(mant, _F32(0.707106781186547524), out=lo, casting='unsafe')
+    np.right_shift(vi, 23, out=ei)
+    ei -= 126
+    ei -= lo
+    np.copyto(e, ei, casting='unsafe')
+    np.subtract(mant, _F32(1), out=x)
+    np.multiply(mant, lo, out=w, casting='unsafe')
+    x += w
+    np.multiply(x, x, out=z)
+    _fma_f64(x, _LOG_P[0], _LOG_P[1], y, t64)
+    for p in _LOG_P[2:]:
+        _fma_f64(y, x, p, y, t64)
+    y *= x
+    # fma(y, z, e * -2.12194440e-4), then two FMAs whose products (z * 0.5, e * 0.693359375) are
+    # exact in float32, so one float32 addition rounds each as the FMA does.
+    np.multiply(e, _F32(-2.12194440e-4), out=w)
+    _fma_f64(y, z, w, y, t64)
+    z *= _F32(0.5)
+    y -= z
+    y += x
+    e *= _F32(0.693359375)
+    y += e
+    return y
+
+
+def _sincos256(theta, sc=None):
+    """``sincos256_ps`` of avx_mathfun for float32 ``theta`` in [0, 2*pi] (1-D, contiguous);
+    returns (sin, cos) in ``sc``'s buffers."""
+    t64, f, (j, a, b) = (sc or _Scratch(theta.size)).take(theta.size)
+    x, z, ys, yc = f[0], f[1], f[3], f[4]
+    # Octant j (even) and x = theta - j * pi/4 in three steps; j <= 8, so j times the first two
+    # (short) constants is exact in float32 and a float32 subtraction is the FMA.
+    np.multiply(theta, _F32(1.27323954473516), out=ys)
+    np.copyto(j, ys, casting='unsafe')
+    j += 1
+    j &= ~1
+    np.copyto(yc, j, casting='unsafe')
+    np.multiply(yc, _F32(0.78515625), out=x)
+    np.subtract(theta, x, out=x)
+    np.multiply(yc, _F32(2.4187564849853515625e-4), out=z)
+    x -= z
+    _fma_f64(yc, _F32(-3.77489497744594108e-8), x, x, t64)
+    np.multiply(x, x, out=z)
+    _fma_f64(z, _COS_P[0], _COS_P[1], yc, t64)
+    _fma_f64(yc, z, _COS_P[2], yc, t64)
+    yc *= z
+    np.multiply(z, _F32(-0.5), out=ys)
+    _fma_f64(yc, z, ys, yc, t64)
+    yc += _F32(1)
+    _fma_f64(z, _SIN_P[0], _SIN_P[1], ys, t64)
+    _fma_f64(ys, z, _SIN_P[2], ys, t64)
+    ys *= z
+    _fma_f64(ys, x, x, ys, t64)
+    # Where j & 2 the two polynomials trade places: a swap by bit masks (no data-dependent
+    # branches). Then sin takes the sign bit j & 4, cos the bit ~(j - 2) & 4.
+    si, ci = ys.view(np.int32), yc.view(np.int32)
+    np.bitwise_and(j, 2, out=a)
+    a >>= 1
+    a -= 1  # all ones where the polynomials stay, 0 where they swap
+    np.bitwise_xor(si, ci, out=b)
+    b &= a
+    np.bitwise_xor(ci, b, out=a)  # sin
+    si ^= b  # cos
+    np.bitwise_and(j, 4, out=b)
+    b <<= 29
+    a ^= b
+    j -= 2
+    np.invert(j, out=j)
+    j &= 4
+    j <<= 29
+    si ^= j
+    return a.view(_F32), si.view(_F32)
+
+
+def _box_muller32(u, out, sc):
+    """PyTorch's AVX2 ``normal_fill_16`` on float32 uniforms ``u`` (a multiple of 16, contiguous):
+    each block of 16 gives radius sqrt(-2 log(1 - u[:8])) and angle 2*pi*u[8:], written to
+    ``out`` (same shape) as (radius * cos, radius * sin)."""
+    m = u.size // 2
+    _, f, _ = sc.take(m)
+    # Half-blocks of 8 float32 are moved as single 32-byte items: much faster than 8-wide strides.
+    halves, rows = u.view(_HALF), f[5:7].view(_HALF)
+    rows[0] = halves[0::2]
+    rows[1] = halves[1::2]
+    np.subtract(_F32(1), f[5], out=f[5])
+    np.multiply(_F32(_TWO_PI), f[6], out=f[6])
+    radius = _log256(f[5], sc)
+    radius *= _F32(-2)
+    np.sqrt(radius, out=radius)
+    s, c = _sincos256(f[6], sc)
+    np.multiply(radius, c, out=f[5])
+    np.multiply(radius, s, out=f[6])
+    halves = out.view(_HALF)
+    halves[0::2] = rows[0]
+    halves[1::2] = rows[1]
+    return out
+
+
+def _affine32(x, b, c):
+    """``x[...] = round32(x * b + c)`` in place for a float32 array and float32 numbers, as one FMA:
+    float64 ``x * b + c`` (the product is exact) rounded to float32, fixing the rare sums that fall
+    halfway between two float32 values without being exact. Chunked to stay in cache."""
+    flat = x.reshape(-1)
+    step = 2 * _PAIRS
+    t64 = np.empty(min(step, flat.size), _F64)
+    low = np.empty(t64.size, _U64)
+    mid = np.empty(t64.size, np.bool_)
+    for i in range(0, flat.size, step):
+        xs = flat[i:i + step]
+        k = xs.size
+        t = t64[:k]
+        np.multiply(xs, b, out=t, dtype=_F64)
+        t += c
+        np.bitwise_and(t.view(_U64), _U64(0x1FFFFFFF), out=low[:k])
+        np.equal(low[:k], _U64(0x10000000), out=mid[:k])
+        if mid[:k].any():
+            idx = np.flatnonzero(mid[:k])
+            p = xs[idx].astype(_F64) * _F64(b)
+            _, err = _two_sum(p, np.full(idx.size, _F64(c)))
+            t[idx] = np.where(err != 0, np.nextafter(t[idx], np.copysign(np.inf, err)), t[idx])
+        np.copyto(xs, t, casting='same_kind')
+    return x
+
 
 def _uniform(gen, n, np_dtype, low, high):
     """``uniform_(low, high)``: ``x * (high - low) + low`` with one rounding."""
     if np_dtype == _F64:
         x = gen._uniform01(n, _F64)
         return _fma64(x, high - low, low) if (low, high) != (0.0, 1.0) else x
-    x = gen._uniform01(n, _F32)
-    lo = _F32(low)
-    vals = _fma32(x, _F32(high) - lo, lo)
+    vals = gen._uniform01(n, _F32)
+    if (low, high) != (0.0, 1.0):
+        lo = _F32(low)
+        _affine32(vals, _F32(high) - lo, lo)
     if np_dtype == np.float16:
         # Reduced-precision floats are sampled as float32 and rounded; a value that rounds up to
         # ``high`` is replaced by ``low`` to keep the interval half-open.
@@ -354,14 +488,6 @@ def _normal_pairs(gen, n):
     return out
 
 
-def _box_muller32(blocks, mean, std):
-    """PyTorch's AVX2 ``normal_fill_16``: (k, 2, 8) float32 uniforms -> (k, 2, 8) normals."""
-    radius = np.sqrt(_F32(-2) * _log256(_F32(1) - blocks[:, 0]))
-    s, c = _sincos256(_F32(_TWO_PI) * blocks[:, 1])
-    pair = np.stack([radius * c, radius * s], 1)
-    return pair if (mean, std) == (0, 1) else _fma32(pair, std, mean)
-
-
 def _cast(vals, np_dtype):
     """Double results to ``np_dtype``; float16 goes through float32, as C++'s ``Half(float)`` does."""
     if np_dtype == np.float16:
@@ -375,28 +501,34 @@ def _normal(gen, n, np_dtype, mean, std, contiguous):
         z = _normal_pairs(gen, n)
         return _cast(z if (mean, std) == (0.0, 1.0) else _fma64(z, std, mean), np_dtype)
     full = n // 16 * 16
-    # float16 is sampled as float32 and rounded, but its partial last block takes only 16 fresh
-    # uniforms (no uniforms are drawn for the elements that block overwrites).
-    u = gen._uniform01(full if np_dtype == np.float16 else n, np_dtype)
-    if n % 16:
-        u = np.concatenate([u[:full], gen._uniform01(16, np_dtype)])
-    blocks = u.reshape(-1, 2, 8)
     if np_dtype != _F64:
-        pair = np.empty(blocks.shape, _F32)
-        # Chunks of 4096 blocks keep the many float32 passes cache-resident (several times faster).
-        for i in range(0, len(blocks), 4096):
-            pair[i:i + 4096] = _box_muller32(blocks[i:i + 4096], _F32(mean), _F32(std))
-    else:
-        radius = np.sqrt(-2.0 * np.log(1.0 - blocks[:, 0]))
-        theta = _TWO_PI * blocks[:, 1]
-        pair = np.stack([radius * np.cos(theta), radius * np.sin(theta)], 1)
-        if (mean, std) != (0.0, 1.0):
-            pair = _fma64(pair, std, mean)
-    flat = pair.reshape(-1).astype(np_dtype, copy=False)
-    if n % 16 and np_dtype == np.float16:
-        return np.concatenate([flat[:n - 16], flat[full:]])
+        # float32 kernel (float16 is sampled in float32 and rounded), chunk by chunk of the stream.
+        out = np.empty(n, _F32)
+        sc = _Scratch(_PAIRS)
+        for i in range(0, full, 2 * _PAIRS):
+            k = min(2 * _PAIRS, full - i)
+            _box_muller32(gen._uniform01(k, _F32), out[i:i + k], sc)
+        if n % 16:
+            # The partial last block is recomputed from 16 fresh uniforms; float32 first draws the
+            # uniforms of the elements it overwrites, float16 does not.
+            if np_dtype != np.float16:
+                gen._raw32(n - full)
+            _box_muller32(gen._uniform01(16, _F32), out[n - 16:], sc)
+        if (mean, std) != (0, 1):
+            _affine32(out, _F32(std), _F32(mean))
+        return out.astype(np_dtype, copy=False)
+    u = gen._uniform01(n, _F64)
     if n % 16:
-        out = np.empty(n, np_dtype)
+        u = np.concatenate([u[:full], gen._uniform01(16, _F64)])
+    blocks = u.reshape(-1, 2, 8)
+    radius = np.sqrt(-2.0 * np.log(1.0 - blocks[:, 0]))
+    theta = _TWO_PI * blocks[:, 1]
+    pair = np.stack([radius * np.cos(theta), radius * np.sin(theta)], 1)
+    if (mean, std) != (0.0, 1.0):
+        pair = _fma64(pair, std, mean)
+    flat = pair.reshape(-1)
+    if n % 16:
+        out = np.empty(n, _F64)
         out[:full] = flat[:full]
         out[n - 16:] = flat[full:]
         return out
