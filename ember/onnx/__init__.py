@@ -59,7 +59,10 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     ``do_constant_folding``, ops whose inputs are all constants are stored as their results.
 
     Shapes read in Python (``x.size(0)``) are recorded as numbers; ``view``/``reshape`` keep a
-    leading dimension symbolic when it is copied from the input. ``dynamo=True``, ``dynamic_shapes``,
+    leading dimension symbolic when it is copied from the input. ``nn.LSTM``/``GRU``/``RNN`` (and
+    their cells) become ONNX ``LSTM``/``GRU``/``RNN`` nodes, one per layer; ``proj_size > 0`` and
+    ``PackedSequence`` inputs raise ``SymbolicValueError``. Multi-head and scaled dot-product
+    attention are written with MatMul/Softmax and keep batch and sequence lengths symbolic. ``dynamo=True``, ``dynamic_shapes``,
     ``custom_translation_table``, ``report``, ``verify``, ``profile``, ``dump_exported_program``,
     ``export_modules_as_functions``, ``custom_opsets`` and operator export types other than ``ONNX``
     raise ``NotImplementedError``. ``external_data``, ``optimize``, ``artifacts_dir`` and

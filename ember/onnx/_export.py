@@ -20,9 +20,10 @@ def _onnx():
 
 
 def _converters():
-    from . import symbolic_nn, symbolic_tensor
+    from . import symbolic_nn, symbolic_seq, symbolic_tensor
     table = dict(symbolic_tensor.CONVERTERS)
     table.update(symbolic_nn.CONVERTERS)
+    table.update(symbolic_seq.CONVERTERS)
     return table
 
 
@@ -104,9 +105,11 @@ def export(model, args, f, *, kwargs, verbose, input_names, output_names, opset_
 
     g = Graph(opset_version, export_params)
     modules = {}
+    instances = []
     if hasattr(model, 'named_modules'):
         for path, m in model.named_modules():
             modules.setdefault(id(m), path)
+            instances.append(m)
         for key, t in model.state_dict(keep_vars=True).items():
             g.params.setdefault(id(t), key)
             g.keep[id(t)] = t
@@ -117,7 +120,8 @@ def export(model, args, f, *, kwargs, verbose, input_names, output_names, opset_
         graph_inputs.append(value_info(name, t.dtype, t.shape, _dynamic(dyn, name)))
     flags = _set_training(model, training)
     try:
-        with set_grad_enabled(True), Recorder(g, _converters(), do_constant_folding, modules):
+        with set_grad_enabled(True), Recorder(g, _converters(), do_constant_folding, modules,
+                                                    instances):
             result = model(*traced_args, **traced_kwargs)
     finally:
         if flags:

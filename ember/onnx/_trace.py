@@ -4,7 +4,8 @@ Ember has no dispatcher, so while ``export`` runs the model, every public op is 
 replaced by a recorder: the functions each op family exports (``__all__``), the ``Tensor``
 methods it attaches (``METHODS``), and ``ember.nn.functional``. Replacement is by identity:
 wherever one of those function objects is reachable as an attribute of an ``ember`` module, of
-a class in one (``Conv2d._fn``) or of ``Tensor``, the recorder takes its place; on exit every
+a class in one (``Conv2d._fn``), of ``Tensor`` or of one of the exported model's modules
+(``self.activation = F.gelu``), the recorder takes its place; on exit every
 attribute gets its original back, even on error, so ops cost nothing when no export runs.
 
 A recorder that is called while another recorded op runs just calls through, so an op's
@@ -28,6 +29,10 @@ _state = threading.local()
 
 # Tensor methods defined on the class itself that return tensors computed from ``self``.
 _TENSOR_EXTRAS = ('detach', 'cpu', 'type')
+
+# Private ``nn.functional`` helpers that build tensors with NumPy, called by modules on masks that
+# may be graph inputs (``MultiheadAttention``, the Transformer layers): recorded like public ops.
+_PRIVATE_FUNCTIONAL = ('_canonical_mask',)
 
 
 def active():
@@ -61,6 +66,8 @@ def _public_ops():
         fn = getattr(F, name)
         if not name.startswith('_') and type(fn).__name__ == 'function':
             add(fn, name)
+    for name in _PRIVATE_FUNCTIONAL:
+        add(getattr(F, name, None), name)
     for family in ops.FAMILIES:
         for name in family.__all__:
             add(getattr(family, name), name)
@@ -76,9 +83,10 @@ def _public_ops():
 class Recorder:
     """Installs recorders for one export and turns recorded calls into graph nodes."""
 
-    def __init__(self, graph, converters, fold, module_names):
+    def __init__(self, graph, converters, fold, module_names, instances=()):
         self.graph = graph
         self.module_names = module_names  # id(module) -> its path in the exported model
+        self.instances = list(instances)  # the exported model's modules
         self.converters = converters
         self.fold = fold
         self.depth = 0
@@ -125,6 +133,10 @@ class Recorder:
                         self._patch(value, cattr, cvalue, wrappers)
                 else:
                     self._patch(module, attr, value, wrappers)
+        for m in self.instances:
+            # a module may keep an op as an attribute of its own (``self.activation = F.gelu``)
+            for attr, value in list(vars(m).items()):
+                self._patch(m, attr, value, wrappers)
         self._hooks.append(register_module_forward_pre_hook(lambda m, args: self._enter_module(m)))
         self._hooks.append(register_module_forward_hook(lambda m, args, out: self._exit_module()))
 

@@ -393,26 +393,3 @@ def _pad(g, res, input, pad, mode='constant', value=None):
 def _pixel_shuffle(g, res, input, upscale_factor):
     return g.op('DepthToSpace', g.value(input), blocksize=int(upscale_factor), mode='CRD')
 
-
-@_nn('scaled_dot_product_attention')
-def _sdpa(g, res, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
-    if dropout_p > 0:
-        g.fail('scaled_dot_product_attention', 'dropout_p > 0; export in eval mode')
-    if query.shape[:-2] != key.shape[:-2]:
-        g.fail('scaled_dot_product_attention', 'grouped-query attention (enable_gqa)')
-    dt, nd = res.dtype, query.dim()
-    perm = list(range(nd))
-    perm[-2], perm[-1] = perm[-1], perm[-2]
-    s = 1 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    w = g.op('MatMul', g.value(query, dt), g.op('Transpose', g.value(key, dt), perm=perm))
-    w = g.op('Mul', w, _k(g, s, dt))
-    if is_causal:
-        n, m = query.shape[-2], key.shape[-2]
-        w = g.op('Add', w, g.const(np.triu(np.full((n, m), -np.inf, dt.np), 1)))
-    if attn_mask is not None:
-        if attn_mask.dtype == _dtype.bool_:
-            bias = g.op('Where', g.value(attn_mask), _k(g, 0, dt), _k(g, -np.inf, dt))
-        else:
-            bias = g.value(attn_mask, dt)
-        w = g.op('Add', w, bias)
-    return g.op('MatMul', g.op('Softmax', w, axis=-1), g.value(value, dt))

@@ -263,6 +263,21 @@ def _extreme(op_type):
     return convert
 
 
+def _truth(op_type):
+    # ONNX reduces no bools before opset 20: reduce 0/1 as int32
+    def convert(g, res, input, dim=None, keepdim=False, *, out=None):
+        x = g.value(input)
+        if input.dtype != _dtype.bool_:
+            x = g.op('Not', g.op('Equal', x, g.value(0, input.dtype)))
+        x = g.cast(x, _dtype.int32)
+        if input.dim():
+            x = g.reduce(op_type, x, _dims(dim, input.dim()), keepdim)
+        return g.cast(x, res.dtype)
+    return convert
+
+
+register('all')(_truth('ReduceMin'))
+register('any')(_truth('ReduceMax'))
 register('amax')(_extreme('ReduceMax'))
 register('amin')(_extreme('ReduceMin'))
 

@@ -20,6 +20,7 @@ from .module import Module
 __all__ = ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
 
 _GATES = {'LSTM': 4, 'GRU': 3, 'RNN_TANH': 1, 'RNN_RELU': 1}
+_FUNCTIONS = {'LSTM': 'lstm', 'GRU': 'gru', 'RNN_TANH': 'rnn_tanh', 'RNN_RELU': 'rnn_relu'}
 
 
 def _apply_permutation(tensor, permutation, dim=1):
@@ -208,11 +209,16 @@ class RNNBase(Module):
     def _call(self, input, batch_sizes, hx, cx):
         weights = self._flat_weights
         args = (hx, weights) if cx is None else ((hx, cx), weights)
+        # Through the public op (ember.lstm, ember.gru, ...), looked up per call: the ONNX exporter
+        # records the whole stack of layers as that op.
+        fn = getattr(_rnn, _FUNCTIONS[self.mode])
         if batch_sizes is None:
-            return _rnn._run(self.mode, (input,) + args + (self.bias, self.num_layers, self.dropout, self.training,
-                                                          self.bidirectional, self.batch_first))
-        return _rnn._run(self.mode, (input, batch_sizes) + args + (self.bias, self.num_layers, self.dropout,
-                                                                   self.training, self.bidirectional))
+            res = fn(*(input,) + args + (self.bias, self.num_layers, self.dropout, self.training,
+                                         self.bidirectional, self.batch_first))
+        else:
+            res = fn(*(input, batch_sizes) + args + (self.bias, self.num_layers, self.dropout, self.training,
+                                                     self.bidirectional))
+        return tuple(res) + (None,) * (3 - len(res))
 
     def _forward_single_state(self, name, input, hx):
         orig = input
