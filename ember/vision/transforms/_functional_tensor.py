@@ -13,6 +13,7 @@ import numpy as np
 
 import ember
 from ember import Tensor
+from ember._tensor import _wrap
 from ember.nn.functional import conv2d, interpolate, pad as _nn_pad
 
 
@@ -986,6 +987,11 @@ def normalize(tensor: Tensor, mean: list[float], std: list[float], inplace: bool
             f"Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = {tensor.size()}"
         )
 
+    if not inplace and not (tensor.requires_grad and ember.is_grad_enabled()):
+        out = _normalize_numbers(tensor._data, mean, std)
+        if out is not None:
+            return _wrap(out)
+
     if not inplace:
         tensor = tensor.clone()
 
@@ -999,6 +1005,23 @@ def normalize(tensor: Tensor, mean: list[float], std: list[float], inplace: bool
     if std.ndim == 1:
         std = std.view(-1, 1, 1)
     return tensor.sub_(mean).div_(std)
+
+
+def _normalize_numbers(arr, mean, std):
+    """``(arr - mean) / std`` per channel in a new array of ``arr``'s dtype and layout, for ``mean``/``std``
+    given as lists of numbers of length 1 or C (the common case, with nothing to record for autograd);
+    ``None`` for anything else. Both operations round once in ``arr``'s dtype, as PyTorch's do."""
+    channels = arr.shape[-3]
+    if not (isinstance(mean, (list, tuple)) and isinstance(std, (list, tuple)) and len(mean) in (1, channels)
+            and len(std) in (1, channels) and all(type(v) in (int, float) for v in (*mean, *std))):
+        return None
+    m = np.array(mean, arr.dtype).reshape(-1, 1, 1)
+    d = np.array(std, arr.dtype).reshape(-1, 1, 1)
+    if not d.all():
+        return None  # the tensor path raises PyTorch's error
+    out = arr - m
+    out /= d
+    return out
 
 
 def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor, inplace: bool = False) -> Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 
 import ember
 from ember import Tensor
+from ember._tensor import _wrap
 
 from . import _functional_tensor as F_t
 
@@ -114,6 +115,8 @@ def to_tensor(pic: Any) -> Tensor:
         # handle numpy array
         if pic.ndim == 2:
             pic = pic[:, :, None]
+        if pic.dtype == np.uint8:
+            return _uint8_hwc_to_float_chw(pic, default_float_dtype)
 
         img = ember.from_numpy(pic.transpose((2, 0, 1))).contiguous()
         # backward compatibility
@@ -123,6 +126,10 @@ def to_tensor(pic: Any) -> Tensor:
             return img
 
     # handle PIL Image
+    if pic.mode != "1":
+        arr = np.asarray(pic)  # a single copy out of Pillow
+        if arr.dtype == np.uint8:
+            return _uint8_hwc_to_float_chw(arr[:, :, None] if arr.ndim == 2 else arr, default_float_dtype)
     mode_to_nptype = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16, "F": np.float32}
     img = ember.from_numpy(np.array(pic, mode_to_nptype.get(pic.mode, np.uint8), copy=True))
 
@@ -135,6 +142,14 @@ def to_tensor(pic: Any) -> Tensor:
         return img.to(dtype=default_float_dtype).div(255)
     else:
         return img
+
+
+def _uint8_hwc_to_float_chw(arr: np.ndarray, dtype: ember.dtype) -> Tensor:
+    """``(H, W, C)`` uint8 -> ``(C, H, W)`` ``dtype`` in [0, 1]: PyTorch's ``img.to(dtype).div(255)`` (a
+    correctly rounded division, done in place in the one new array)."""
+    out = arr.transpose(2, 0, 1).astype(dtype.np, order='C')
+    out /= out.dtype.type(255)
+    return _wrap(out)
 
 
 def pil_to_tensor(pic: Any) -> Tensor:

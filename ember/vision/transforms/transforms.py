@@ -16,7 +16,7 @@ from typing import Optional, Union
 import ember
 from ember import Tensor
 
-from . import functional as F
+from . import _draws, functional as F
 from .functional import _interpolation_modes_from_int, InterpolationMode
 
 __all__ = [
@@ -343,8 +343,8 @@ class RandomCrop(ember.nn.Module):
         if w == tw and h == th:
             return 0, 0, h, w
 
-        i = ember.randint(0, h - th + 1, size=(1,)).item()
-        j = ember.randint(0, w - tw + 1, size=(1,)).item()
+        i = _draws.randint(0, h - th + 1)
+        j = _draws.randint(0, w - tw + 1)
         return i, j, th, tw
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
@@ -391,7 +391,7 @@ class RandomHorizontalFlip(ember.nn.Module):
 
     def forward(self, img):
         """``img``: image to be flipped; returns the result."""
-        if ember.rand(1) < self.p:
+        if _draws.below(self.p):
             return F.hflip(img)
         return img
 
@@ -410,7 +410,7 @@ class RandomVerticalFlip(ember.nn.Module):
 
     def forward(self, img):
         """``img``: image to be flipped; returns the result."""
-        if ember.rand(1) < self.p:
+        if _draws.below(self.p):
             return F.vflip(img)
         return img
 
@@ -521,17 +521,17 @@ class RandomResizedCrop(ember.nn.Module):
         _, height, width = F.get_dimensions(img)
         area = height * width
 
-        log_ratio = ember.log(ember.tensor(ratio))
+        log_ratio = _draws.log_list(ratio)
         for _ in range(10):
-            target_area = area * ember.empty(1).uniform_(scale[0], scale[1]).item()
-            aspect_ratio = ember.exp(ember.empty(1).uniform_(log_ratio[0], log_ratio[1])).item()
+            target_area = area * _draws.uniform(scale[0], scale[1])
+            aspect_ratio = _draws.exp_uniform(log_ratio[0], log_ratio[1])
 
             w = int(round(math.sqrt(target_area * aspect_ratio)))
             h = int(round(math.sqrt(target_area / aspect_ratio)))
 
             if 0 < w <= width and 0 < h <= height:
-                i = ember.randint(0, height - h + 1, size=(1,)).item()
-                j = ember.randint(0, width - w + 1, size=(1,)).item()
+                i = _draws.randint(0, height - h + 1)
+                j = _draws.randint(0, width - w + 1)
                 return i, j, h, w
 
         # Fallback to central crop
