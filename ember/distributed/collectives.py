@@ -2,8 +2,9 @@
 
 A tensor travels as its NumPy array through mpi4py's buffer interface (upper-case ``Iallreduce``,
 ``Ibcast``, ... with the MPI datatype taken from the array), never pickled; only the ``*_object``
-functions pickle. Every call is issued as a non-blocking MPI operation: with ``async_op=True`` the
-caller gets a ``Work`` to ``wait()`` on, otherwise the call waits before returning. A tensor that is
+functions pickle. With ``async_op=True`` a call starts MPI's non-blocking twin of the collective
+(``Iallreduce`` for ``Allreduce``) and returns a ``Work`` to ``wait()`` on; otherwise it runs the
+blocking one. A tensor that is
 not C-contiguous is sent from a contiguous copy, and results are written back into it when the
 operation completes. As in PyTorch, every process of a group must call the same collectives in the
 same order; ranks named by ``src``/``dst`` are global ranks, ``group_src``/``group_dst`` ranks within
@@ -144,6 +145,16 @@ def _chain(*steps):
     return run
 
 
+def _start(pg, name, async_op, *args):
+    """Run MPI's ``name`` collective on ``pg`` (blocking), or with ``async_op`` start its non-blocking
+    twin (``I`` + name) and return its request: Open MPI's blocking collectives use faster algorithms
+    than the non-blocking ones for large buffers."""
+    if async_op:
+        return [getattr(pg._comm, 'I' + name[0].lower() + name[1:])(*args)]
+    getattr(pg._comm, name)(*args)
+    return []
+
+
 def _issue(requests, finish, async_op, outputs=(), status=None):
     work = Work(requests, finish, outputs, status)
     if async_op:
@@ -214,8 +225,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
         return _not_member('all_reduce')
     buf, finish = _recv_buffer(tensor)
     mop, average = _mpi_op(op, buf.dtype)
-    req = pg._comm.Iallreduce(_mpi().IN_PLACE, buf, mop)
-    return _issue([req], _chain(_averager(buf, pg.size(), average), finish), async_op, [tensor])
+    reqs = _start(pg, 'Allreduce', async_op, _mpi().IN_PLACE, buf, mop)
+    return _issue(reqs, _chain(_averager(buf, pg.size(), average), finish), async_op, [tensor])
 
 
 def reduce(tensor, dst: int | None = None, op=ReduceOp.SUM, group=None, async_op: bool = False,
@@ -229,11 +240,11 @@ def reduce(tensor, dst: int | None = None, op=ReduceOp.SUM, group=None, async_op
     if pg.rank() == root:
         buf, finish = _recv_buffer(tensor)
         mop, average = _mpi_op(op, buf.dtype)
-        req = pg._comm.Ireduce(_mpi().IN_PLACE, buf, mop, root)
-        return _issue([req], _chain(_averager(buf, pg.size(), average), finish), async_op, [tensor])
+        reqs = _start(pg, 'Reduce', async_op, _mpi().IN_PLACE, buf, mop, root)
+        return _issue(reqs, _chain(_averager(buf, pg.size(), average), finish), async_op, [tensor])
     buf = _send_buffer(tensor)
-    req = pg._comm.Ireduce(buf, None, _mpi_op(op, buf.dtype)[0], root)
-    return _issue([req], None, async_op, [tensor])
+    reqs = _start(pg, 'Reduce', async_op, buf, None, _mpi_op(op, buf.dtype)[0], root)
+    return _issue(reqs, None, async_op, [tensor])
 
 
 def broadcast(tensor, src: int | None = None, group=None, async_op: bool = False, group_src: int | None = None):
@@ -244,10 +255,10 @@ def broadcast(tensor, src: int | None = None, group=None, async_op: bool = False
         return _not_member('broadcast')
     root = _group_rank(pg, src, group_src, 'src')
     if pg.rank() == root:
-        req = pg._comm.Ibcast(buf := _send_buffer(tensor), root)
-        return _issue([req], lambda: buf, async_op, [tensor])
+        reqs = _start(pg, 'Bcast', async_op, buf := _send_buffer(tensor), root)
+        return _issue(reqs, lambda: buf, async_op, [tensor])
     buf, finish = _recv_buffer(tensor)
-    return _issue([pg._comm.Ibcast(buf, root)], finish, async_op, [tensor])
+    return _issue(_start(pg, 'Bcast', async_op, buf, root), finish, async_op, [tensor])
 
 
 def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
@@ -262,8 +273,8 @@ def all_gather(tensor_list, tensor, group=None, async_op: bool = False):
     _same_layout(tensor_list, tensor, 'all_gather')
     src = _send_buffer(tensor)
     out = np.empty((pg.size(),) + src.shape, src.dtype)
-    req = pg._comm.Iallgather(src, out)
-    return _issue([req], lambda: _scatter_rows(out, tensor_list), async_op, tensor_list)
+    reqs = _start(pg, 'Allgather', async_op, src, out)
+    return _issue(reqs, lambda: _scatter_rows(out, tensor_list), async_op, tensor_list)
 
 
 def _scatter_rows(rows, tensors):
@@ -286,8 +297,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
     if output_tensor._data.size != pg.size() * input_tensor._data.size:
         raise ValueError('output tensor size must be equal to world_size times input tensor size')
     buf, finish = _recv_buffer(output_tensor)
-    req = pg._comm.Iallgather(_send_buffer(input_tensor), buf)
-    return _issue([req], finish, async_op, [output_tensor])
+    reqs = _start(pg, 'Allgather', async_op, _send_buffer(input_tensor), buf)
+    return _issue(reqs, finish, async_op, [output_tensor])
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
@@ -322,8 +333,8 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
 def _reduce_scatter(pg, output, send, op, async_op):
     buf, finish = _recv_buffer(output)
     mop, average = _mpi_op(op, buf.dtype)
-    req = pg._comm.Ireduce_scatter_block(send, buf, mop)
-    return _issue([req], _chain(_averager(buf, pg.size(), average), finish), async_op, [output])
+    reqs = _start(pg, 'Reduce_scatter_block', async_op, send, buf, mop)
+    return _issue(reqs, _chain(_averager(buf, pg.size(), average), finish), async_op, [output])
 
 
 def gather(tensor, gather_list=None, dst: int | None = None, group=None, async_op: bool = False,
@@ -343,11 +354,11 @@ def gather(tensor, gather_list=None, dst: int | None = None, group=None, async_o
             raise ValueError(f'gather: gather_list has {len(gather_list)} tensors for a group of {pg.size()}')
         _same_layout(gather_list, tensor, 'gather')
         out = np.empty((pg.size(),) + src.shape, src.dtype)
-        req = pg._comm.Igather(src, out, root)
-        return _issue([req], lambda: _scatter_rows(out, gather_list), async_op, gather_list)
+        reqs = _start(pg, 'Gather', async_op, src, out, root)
+        return _issue(reqs, lambda: _scatter_rows(out, gather_list), async_op, gather_list)
     if gather_list:
         raise ValueError('Argument ``gather_list`` must NOT be specified on non-destination ranks.')
-    return _issue([pg._comm.Igather(src, None, root)], None, async_op)
+    return _issue(_start(pg, 'Gather', async_op, src, None, root), None, async_op)
 
 
 def scatter(tensor, scatter_list=None, src: int | None = None, group=None, async_op: bool = False,
@@ -367,10 +378,10 @@ def scatter(tensor, scatter_list=None, src: int | None = None, group=None, async
             raise ValueError(f'scatter: scatter_list has {len(scatter_list)} tensors for a group of {pg.size()}')
         _same_layout(scatter_list, tensor, 'scatter')
         send = np.stack([t._data for t in scatter_list])
-        return _issue([pg._comm.Iscatter(send, buf, root)], finish, async_op, [tensor])
+        return _issue(_start(pg, 'Scatter', async_op, send, buf, root), finish, async_op, [tensor])
     if scatter_list:
         raise ValueError('Argument ``scatter_list`` must NOT be specified on non-source ranks.')
-    return _issue([pg._comm.Iscatter(None, buf, root)], finish, async_op, [tensor])
+    return _issue(_start(pg, 'Scatter', async_op, None, buf, root), finish, async_op, [tensor])
 
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
@@ -389,7 +400,7 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
         if send.size != buf.size or (send.shape[:1] and send.shape[0] % n):
             raise ValueError('all_to_all_single: input and output must have the same size, divisible by the '
                              'world size along dim 0')
-        req = pg._comm.Ialltoall(send, buf)
+        reqs = _start(pg, 'Alltoall', async_op, send, buf)
     else:
         row_in = int(np.prod(send.shape[1:], dtype=np.int64))
         row_out = int(np.prod(buf.shape[1:], dtype=np.int64))
@@ -398,9 +409,9 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
         if len(si) != n or len(so) != n or sum(si) != send.shape[0] or sum(so) != buf.shape[0]:
             raise ValueError('all_to_all_single: split sizes must have one entry per rank and add up to dim 0')
         counts_in, counts_out = [c * row_in for c in si], [c * row_out for c in so]
-        req = pg._comm.Ialltoallv([send, (counts_in, np.cumsum([0] + counts_in[:-1]).tolist())],
+        reqs = _start(pg, 'Alltoallv', async_op, [send, (counts_in, np.cumsum([0] + counts_in[:-1]).tolist())],
                                   [buf, (counts_out, np.cumsum([0] + counts_out[:-1]).tolist())])
-    return _issue([req], finish, async_op, [output])
+    return _issue(reqs, finish, async_op, [output])
 
 
 def _peer(pg, rank, group_rank, what):
@@ -465,7 +476,7 @@ def barrier(group=None, async_op: bool = False, device_ids=None):
     pg = _resolve(group)
     if pg is None:
         return _not_member('barrier')
-    return _issue([pg._comm.Ibarrier()], None, async_op)
+    return _issue(_start(pg, 'Barrier', async_op), None, async_op)
 
 
 def all_gather_object(object_list, obj, group=None) -> None:
