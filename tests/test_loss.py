@@ -124,3 +124,107 @@ def test_modules_print_like_torch(make):
 
 def test_cross_entropy_module_with_weight_matches():
     check(lambda lib, x: lib.nn.CrossEntropyLoss(weight=T(lib, W5), ignore_index=1)(x, T(lib, TGT)), (6, 5))
+
+
+# ---- the fused cross entropy over large vocabularies ---------------------------------------------------
+
+V = 1000
+TGT_V = rng.integers(0, V, (12,))
+TGT_V_IGN = np.where(np.arange(12) % 4 == 1, -100, TGT_V)
+TGT_V_IGN7 = np.where(np.arange(12) % 5 == 0, 7, TGT_V)
+W_V = rng.uniform(0.2, 2.0, (V,)).astype(np.float32)
+NEG_INF = rng.uniform(-2, 2, (4, 9)).astype(np.float32)
+NEG_INF[:, ::3] = -np.inf  # masked classes (never targets)
+F = 'nn.functional.cross_entropy'
+
+
+def ce(lib, x, t, **kw):
+    return lib.nn.functional.cross_entropy(x, T(lib, t), **{k: T(lib, v) if isinstance(v, np.ndarray) else v
+                                                             for k, v in kw.items()})
+
+
+CE_CASES = {
+    'mean': (lambda lib, x: ce(lib, x, TGT_V), (12, V)),
+    'sum_weight': (lambda lib, x: ce(lib, x, TGT_V, weight=W_V, reduction='sum'), (12, V)),
+    'none_ignore_index': (lambda lib, x: ce(lib, x, TGT_V_IGN7, ignore_index=7, reduction='none'), (12, V)),
+    'mean_ignore_weight': (lambda lib, x: ce(lib, x, TGT_V_IGN, weight=W_V), (12, V)),
+    'smooth_mean': (lambda lib, x: ce(lib, x, TGT_V_IGN, label_smoothing=0.1), (12, V)),
+    'smooth_weight_mean': (lambda lib, x: ce(lib, x, TGT_V_IGN, weight=W_V, label_smoothing=0.25), (12, V)),
+    'smooth_weight_sum': (lambda lib, x: ce(lib, x, TGT_V_IGN, weight=W_V, label_smoothing=0.4, reduction='sum'),
+                          (12, V)),
+    'smooth_none': (lambda lib, x: ce(lib, x, TGT_V_IGN, label_smoothing=1.0, reduction='none'), (12, V)),
+    'transposed': (lambda lib, x: ce(lib, x.t(), TGT_V_IGN, weight=W_V), (V, 12)),
+    'strided': (lambda lib, x: ce(lib, x[:, ::2], TGT_V, label_smoothing=0.2), (12, 2 * V)),
+    'uint8_target': (lambda lib, x: ce(lib, x, np.array([3, 0, 255, 9], np.uint8)), (4, 256)),
+    'unbatched': (lambda lib, x: ce(lib, x, np.array(5), weight=W_V, label_smoothing=0.3), (V,)),
+    'unbatched_none': (lambda lib, x: ce(lib, x, np.array(5), reduction='none'), (V,)),
+    'all_ignored_mean': (lambda lib, x: ce(lib, x, np.full(3, -100)), (3, 5)),
+    'all_ignored_smooth': (lambda lib, x: ce(lib, x, np.full(3, -100), label_smoothing=0.2), (3, 5)),
+    'zero_weights': (lambda lib, x: ce(lib, x, TGT[:3], weight=np.zeros(5, np.float32)), (3, 5)),
+    'empty_batch': (lambda lib, x: ce(lib, x, np.zeros(0, np.int64)), (0, 5)),
+    'empty_batch_sum': (lambda lib, x: ce(lib, x, np.zeros(0, np.int64), reduction='sum'), (0, 5)),
+    'neg_inf_logits': (lambda lib, x: ce(lib, x, np.array([1, 2, 4, 8]), label_smoothing=0.0), NEG_INF),
+    'nll_all_ignored': (lambda lib, x: lib.nn.functional.nll_loss(x, T(lib, np.full(3, -100))), (3, 5)),
+    'nll_none_unbatched': (lambda lib, x: lib.nn.functional.nll_loss(x, T(lib, np.array(2)), reduction='none'),
+                           (5,)),
+}
+
+
+@pytest.mark.parametrize('name', list(CE_CASES))
+def test_cross_entropy_fused(name):
+    fn, *shapes = CE_CASES[name]
+    check(fn, *shapes)
+
+
+@pytest.mark.parametrize('kw', [dict(weight=W_V.astype(np.float64)), dict(reduction='none', label_smoothing=0.5),
+                                dict(weight=W_V.astype(np.float64), label_smoothing=0.2, reduction='sum')])
+def test_cross_entropy_fused_float64(kw):
+    check(lambda lib, x: ce(lib, x, TGT_V_IGN, **kw), (12, V), dtype=np.float64)
+
+
+@pytest.mark.parametrize('kw', [dict(), dict(weight=W5, label_smoothing=0.3), dict(reduction='none'),
+                                dict(weight=W5, reduction='sum', label_smoothing=0.5)])
+def test_cross_entropy_fused_double_backward(kw):
+    check_gradcheck(lambda lib, x: ce(lib, x, TGT_IGN, **kw), (6, 5))
+
+
+def test_cross_entropy_backward_twice_with_retain_graph():
+    for lib in (ember, torch):
+        x = lib.tensor(np.random.default_rng(3).standard_normal((6, 5)).astype(np.float32), requires_grad=True)
+        loss = ce(lib, x * 1, TGT_IGN, weight=W5, label_smoothing=0.1)
+        loss.backward(retain_graph=True)
+        first = x.grad.clone()
+        loss.backward()
+        np.testing.assert_allclose(x.grad.numpy(), 2 * first.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match='backward through the graph a second time'):
+        x = ember.randn(3, 5, requires_grad=True)
+        loss = ce(ember, x, TGT[:3])
+        loss.backward()
+        loss.backward()
+
+
+def test_cross_entropy_logits_modified_after_forward():
+    for lib in (ember, torch):  # the loss keeps what it needs: no in-place check on the logits
+        x = lib.tensor(np.ones((2, 4), np.float32), requires_grad=True)
+        y = x * 2
+        loss = ce(lib, y, np.array([0, 3]))
+        with lib.no_grad():
+            y.add_(1)
+        loss.backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.array([[-0.75, 0.25, 0.25, 0.25], [0.25, 0.25, 0.25, -0.75]])
+                                   * 2 / 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda lib, x: ce(lib, x, np.array([0, 1, 2], np.int32)),
+    lambda lib, x: ce(lib, x, np.array([0, 1])),
+    lambda lib, x: ce(lib, x, np.array(1)),
+    lambda lib, x: ce(lib, x, np.array([0, 1, V])),
+    lambda lib, x: ce(lib, x, np.array([0, -1, 2])),
+    lambda lib, x: ce(lib, x, np.array([0, 1, 2]), weight=np.ones(3, np.float32)),
+    lambda lib, x: ce(lib, x, np.array([0, 1, 2]), reduction='avg'),
+    lambda lib, x: ce(lib, x, np.array([0, 1, 2]), label_smoothing=1.5),
+    lambda lib, x: lib.nn.functional.nll_loss(x, T(lib, np.array([0, 1, 2], np.int16))),
+])
+def test_cross_entropy_fused_errors(fn):
+    check_raises(fn, (3, V))

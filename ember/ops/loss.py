@@ -14,6 +14,7 @@ import numpy as np
 from .._tensor import _wrap
 from ..autograd.grad_mode import _grad_enabled
 from ..autograd.graph import Node, grad_edge
+from .reduce import _TYPE_NAMES
 
 _REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -53,15 +54,63 @@ def _check_same_size(input, target, name):
 # ---- negative log likelihood and cross entropy -----------------------------------------------------
 
 class NllLossBackward0(Node):
-    """``d loss / d input = coef * g``: ``coef`` holds ``-w[t] / denominator`` at each target position."""
+    """``d loss / d input``: zero except ``scale * g`` at each row's target, where ``scale = -w[t] / denominator``
+    (0 on ignored rows, as PyTorch skips them)."""
 
-    __slots__ = ('coef', 'reduction')
+    __slots__ = ('index', 'scale', 'shape', 'unbatched')
 
     def backward(self, g):
-        coef = _wrap(self.coef)
-        if self.reduction == 'none':
-            g = g.unsqueeze(1) if coef._data.ndim > 1 else g
-        return (coef * g,)
+        scale = self.scale
+        if _grad_enabled():
+            coef = np.zeros(self.shape, scale.dtype, like=scale)
+            np.put_along_axis(coef, self.index, scale[:, None], 1)
+            r = _wrap(coef) * (g.unsqueeze(1) if g.dim() else g)
+            return (r.reshape(self.shape[1:]) if self.unbatched else r,)
+        gd = g._data
+        out = np.zeros(self.shape, scale.dtype, like=scale)
+        np.put_along_axis(out, self.index, (scale * gd).astype(scale.dtype, copy=False)[:, None], 1)
+        return (_wrap(out[0] if self.unbatched else out),)
+
+
+def _class_targets(x, t, weight, ignore_index):
+    """Check class-index targets ``t`` against input ``x`` ``(N, C, d1, ...)`` or ``(C,)`` as PyTorch does.
+
+    Returns ``(x, t, valid, safe_t, wt, w, unbatched)``: unbatched input gains a batch axis, ``safe_t`` has
+    ignored targets replaced by 0, ``wt`` is each target's class weight (0 where ignored) and ``w`` the weight
+    array in ``x``'s dtype (None without weights).
+    """
+    if t.dtype != np.int64 and t.dtype != np.uint8:
+        raise RuntimeError(f'expected target dtype to be Long or Byte, but got {_TYPE_NAMES[t.dtype.name]}')
+    if x.ndim < 1:
+        raise ValueError(f'Expected 1 or more dimensions (got {x.ndim})')
+    unbatched = x.ndim == 1
+    if unbatched:
+        if t.ndim != 0:
+            raise ValueError(f'Expected input batch_size (1) to match target batch_size ({t.shape[0]}).')
+        x = x[None]
+        t = t[None]
+    if t.ndim == 0 or t.shape[0] != x.shape[0]:
+        raise ValueError(f'Expected input batch_size ({x.shape[0]}) to match target batch_size '
+                         f'({t.shape[0] if t.ndim else 0}).')
+    if t.shape != x.shape[:1] + x.shape[2:]:
+        raise RuntimeError(f'Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}')
+    n_classes = x.shape[1]
+    valid = t != ignore_index
+    safe_t = np.where(valid, t, 0)
+    if safe_t.size and valid.any():
+        lo, hi = safe_t.min(), safe_t.max()
+        if lo < 0 or hi >= n_classes:
+            raise IndexError(f'Target {int(hi if hi >= n_classes else lo)} is out of bounds.')
+    w = None
+    if weight is not None:
+        w = weight._data.astype(x.dtype, copy=False)
+        if w.shape != (n_classes,):
+            raise RuntimeError(f'weight tensor should be defined either for all {n_classes} classes or no classes '
+                               f'but got weight tensor of shape: {list(w.shape)}')
+        wt = np.where(valid, w[safe_t], 0).astype(x.dtype, copy=False)
+    else:
+        wt = valid.astype(x.dtype)
+    return x, t, valid, safe_t, wt, w, unbatched
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'):
@@ -74,55 +123,128 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in _REDUCTIONS:
         raise ValueError(f'{reduction} is not a valid value for reduction')
-    x = input._data
-    t = target._data
-    if t.dtype.kind not in 'iu':
-        raise RuntimeError(f'expected scalar type Long but found {target.dtype.name.capitalize()}')
-    if x.ndim < 1:
-        raise ValueError(f'Expected 1 or more dimensions (got {x.ndim})')
-    unbatched = x.ndim == 1
-    if unbatched:
-        if t.ndim != 0:
-            raise ValueError(f'Expected input batch_size (1) to match target batch_size ({t.shape[0]}).')
-        x = x[None]
-        t = t[None]
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(f'Expected input batch_size ({x.shape[0]}) to match target batch_size ({t.shape[0]}).')
-    if t.shape != x.shape[:1] + x.shape[2:]:
-        raise RuntimeError(f'Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}')
-    n_classes = x.shape[1]
-    valid = t != ignore_index
-    safe_t = np.where(valid, t, 0)
-    if valid.any() and (safe_t.min() < 0 or safe_t.max() >= n_classes):
-        bad = int(safe_t.max() if safe_t.max() >= n_classes else safe_t.min())
-        raise IndexError(f'Target {bad} is out of bounds.')
-    if weight is not None:
-        w = weight._data.astype(x.dtype, copy=False)
-        if w.shape != (n_classes,):
-            raise RuntimeError(f'weight tensor should be defined either for all {n_classes} classes or no classes '
-                               f'but got weight tensor of shape: {list(w.shape)}')
-        wt = np.where(valid, w[safe_t], 0).astype(x.dtype)
-    else:
-        wt = valid.astype(x.dtype)
-    picked = np.take_along_axis(x, np.expand_dims(safe_t, 1), 1).squeeze(1)
-    losses = -picked * wt
-    if reduction == 'none':
-        out = losses[0] if unbatched else losses
-        denom = None
-    elif reduction == 'sum':
-        out = losses.sum(dtype=x.dtype)
-        denom = 1.0
-    else:
-        denom = wt.sum(dtype=x.dtype)
-        out = (losses.sum(dtype=x.dtype) / denom).astype(x.dtype)
+    x, _, valid, safe_t, wt, _, unbatched = _class_targets(input._data, target._data, weight, ignore_index)
+    index = np.expand_dims(safe_t, 1)
+    losses = np.where(valid, -np.take_along_axis(x, index, 1).squeeze(1) * wt, 0).astype(x.dtype, copy=False)
+    with np.errstate(invalid='ignore', divide='ignore'):  # every target ignored: 0 / 0 is nan, as in PyTorch
+        if reduction == 'none':
+            out = losses[0] if unbatched else losses
+            scale = -wt
+        elif reduction == 'sum':
+            out = losses.sum(dtype=x.dtype)
+            scale = -wt
+        else:
+            denom = wt.sum(dtype=x.dtype)
+            out = (losses.sum(dtype=x.dtype) / denom).astype(x.dtype)
+            scale = np.where(valid, -wt / denom, 0).astype(x.dtype, copy=False)
     r = _wrap(np.asarray(out, x.dtype, like=x))
     if _grad_enabled() and input._requires_grad:
-        coef = np.zeros(x.shape, x.dtype, like=x)
-        scale = -wt if denom is None else -wt / denom
-        np.put_along_axis(coef, np.expand_dims(safe_t, 1), np.expand_dims(scale.astype(x.dtype), 1), 1)
         node = NllLossBackward0((grad_edge(input),))
-        node.coef = coef[0] if unbatched else coef
-        node.reduction = reduction if not unbatched else 'sum'
+        node.index = index
+        node.scale = scale
+        node.shape = x.shape
+        node.unbatched = unbatched
+        r.grad_fn = node
+        r._requires_grad = True
+    return r
+
+
+# Cross entropy over class indices is one fused op for (N, C) and (C,) float32/float64 logits. The forward
+# exponentiates the shifted logits once, in place, and (when recording) turns them into the softmax ``p``
+# kept for backward. The gradient of row i is ``r_i * (a_i p - b_i onehot(t_i) - s_i w)`` (``w`` the class
+# weights, 1 without) with r_i the incoming gradient over the mean's denominator and, for label smoothing e
+# over C classes, ``a = (1 - e) w[t] + e sum(w) / C``, ``b = (1 - e) w[t]``, ``s = e / C``; it is written
+# into ``p`` itself, so a large vocabulary costs no extra (N, C) array. A second backward (retain_graph)
+# recomputes ``p``; under create_graph the composite (log_softmax then nll_loss) is differentiated instead.
+
+class CrossEntropyLossBackward0(Node):
+    """Gradient of the fused cross entropy (see above); edge: ``input``."""
+
+    __slots__ = ('probs', 'args', 'index', 'valid', 'coefs', 'denom', 'unbatched')
+
+    def backward(self, g):
+        target, weight, ignore_index, reduction, ls = self.args
+        unbatched = self.unbatched
+        p = self.probs
+        self.probs = None
+        if p is None or _grad_enabled():
+            # Only these paths read the logits again, so only they check that they are unchanged.
+            (input,) = self.saved()
+            if _grad_enabled():
+                from .. import autograd
+                loss = _cross_entropy_composite(input, target, weight, ignore_index, reduction, ls)
+                return (autograd.grad(loss, input, g, create_graph=True)[0],)
+            x = input._data
+            p = _softmax_rows(x[None] if unbatched else x)
+        gd = g._data
+        valid = self.valid
+        pa, tb, sw = self.coefs
+        with np.errstate(invalid='ignore', divide='ignore'):
+            rg = gd / self.denom if self.denom is not None else gd
+            rg = np.broadcast_to(rg, valid.shape)
+            p *= (rg * pa).astype(p.dtype, copy=False)[:, None]
+            p[np.arange(p.shape[0], like=p), self.index] -= (rg * tb).astype(p.dtype, copy=False)
+            if sw is not None:
+                w = 1 if weight is None else weight._data.astype(p.dtype, copy=False)
+                p -= (rg * sw).astype(p.dtype, copy=False)[:, None] * w
+        if not valid.all():
+            p[~valid] = 0
+        return (_wrap(p[0] if unbatched else p),)
+
+    def _release_extra(self):
+        self.probs = None
+
+
+def _softmax_rows(x):
+    """softmax of ``(N, C)`` ``x`` along rows, in a new array."""
+    with np.errstate(invalid='ignore', over='ignore'):
+        p = x - x.max(1, keepdims=True)
+        np.exp(p, out=p)
+        p /= np.add.reduce(p, axis=1, keepdims=True)
+    return p
+
+
+def _cross_entropy_fused(input, target, weight, ignore_index, reduction, ls):
+    x2, _, valid, safe_t, wt, w, unbatched = _class_targets(input._data, target._data, weight, ignore_index)
+    n, c = x2.shape
+    dt = x2.dtype
+    record = _grad_enabled() and input._requires_grad
+    with np.errstate(invalid='ignore', divide='ignore', over='ignore'):  # -inf logits: nan rows, as in PyTorch
+        z = x2 - x2.max(1, keepdims=True)
+        picked = z[np.arange(n, like=z), safe_t]
+        raw = None
+        if ls:
+            raw = np.add.reduce(z, axis=1) if w is None else z @ w
+        np.exp(z, out=z)
+        s = np.add.reduce(z, axis=1)
+        lse = np.log(s)
+        loss = np.where(valid, (lse - picked) * wt, 0).astype(dt, copy=False)
+        wsum = None
+        if ls:
+            wsum = c if w is None else w.sum()
+            loss = loss * (1 - ls) + np.where(valid, lse * wsum - raw, 0).astype(dt, copy=False) * (ls / c)
+        denom = None
+        if reduction == 'none':
+            out = loss[0] if unbatched else loss
+        elif reduction == 'sum':
+            out = loss.sum(dtype=dt)
+        else:
+            denom = wt.sum(dtype=dt)
+            out = (loss.sum(dtype=dt) / denom).astype(dt)
+        if record:
+            z /= s[:, None]
+    r = _wrap(np.asarray(out, dt, like=x2))
+    if record:
+        node = CrossEntropyLossBackward0((grad_edge(input),))
+        node.save(input)
+        node.probs = z
+        node.args = (target, weight, ignore_index, reduction, ls)
+        node.index = safe_t
+        node.valid = valid
+        pa = wt * (1 - ls) + wsum * (ls / c) if ls else wt
+        node.coefs = (pa, wt * (1 - ls) if ls else wt, ls / c if ls else None)
+        node.denom = denom
+        node.unbatched = unbatched
         r.grad_fn = node
         r._requires_grad = True
     return r
@@ -130,10 +252,27 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean',
                   label_smoothing=0.0):
-    """Cross entropy between logits ``input`` ``(N, C, ...)`` and class indices or class probabilities."""
+    """Cross entropy between logits ``input`` ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)`` and class indices
+    ``target`` ``(N)``/``(N, d1, ...)``/``()`` or class probabilities (``input``'s shape).
+
+    ``weight`` ``(C,)`` rescales classes; ``ignore_index`` targets contribute nothing; ``label_smoothing``
+    ``e`` mixes the target with the uniform distribution: ``(1 - e) nll + e / C * sum_c w_c (-log p_c)``.
+    'mean' over class indices divides by the summed weights of the non-ignored targets.
+    """
     reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f'label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}')
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f'{reduction} is not a valid value for reduction')
+    x = input._data
+    if (not target.is_floating_point() and x.ndim in (1, 2) and x.shape[-1] > 0
+            and x.dtype in (np.float32, np.float64)):
+        return _cross_entropy_fused(input, target, weight, ignore_index, reduction, float(label_smoothing))
+    return _cross_entropy_composite(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def _cross_entropy_composite(input, target, weight, ignore_index, reduction, label_smoothing):
+    """``cross_entropy`` written with differentiable ops (any layout and dtype; double backward)."""
     class_dim = 0 if input.dim() == 1 else 1
     logp = input.log_softmax(class_dim)
     n_classes = input.shape[class_dim]
