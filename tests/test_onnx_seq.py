@@ -363,3 +363,29 @@ def test_small_vision_transformer():
 def test_all_and_any():
     x = _rand(3, 4)
     check(lambda x: ((x > 0).all(1), (x > 0.5).any(), x.any(0, keepdim=True), x.all()), (x,), ['x'])
+
+
+class _RecurrentAttention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(4, 4, num_layers=2, bidirectional=True)
+        self.attn = nn.MultiheadAttention(8, 2)
+
+    def forward(self, x):
+        y, h = self.gru(x)
+        mask = nn.Transformer.generate_square_subsequent_mask(y.shape[0])
+        return self.attn(y, y, y, attn_mask=mask, is_causal=True, need_weights=False)[0], h
+
+
+@pytest.mark.parametrize('opset', [13, 21])
+def test_opset_range(opset):
+    ember.manual_seed(0)
+    model, x = _RecurrentAttention().eval(), _rand(5, 2, 4)
+    buf = io.BytesIO()
+    proto = ember.onnx.export(model, (x,), buf, opset_version=opset)
+    assert proto.opset_import[0].version == opset
+    got = ort.InferenceSession(buf.getvalue(), providers=['CPUExecutionProvider']).run(None, {'x': x.numpy()})
+    with ember.no_grad():
+        expected = model(x)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-4, atol=1e-5)

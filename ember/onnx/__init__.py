@@ -62,11 +62,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     leading dimension symbolic when it is copied from the input. ``nn.LSTM``/``GRU``/``RNN`` (and
     their cells) become ONNX ``LSTM``/``GRU``/``RNN`` nodes, one per layer; ``proj_size > 0`` and
     ``PackedSequence`` inputs raise ``SymbolicValueError``. Multi-head and scaled dot-product
-    attention are written with MatMul/Softmax and keep batch and sequence lengths symbolic. ``dynamo=True``, ``dynamic_shapes``,
-    ``custom_translation_table``, ``report``, ``verify``, ``profile``, ``dump_exported_program``,
-    ``export_modules_as_functions``, ``custom_opsets`` and operator export types other than ``ONNX``
-    raise ``NotImplementedError``. ``external_data``, ``optimize``, ``artifacts_dir`` and
-    ``autograd_inlining`` only concern PyTorch's dynamo exporter and are accepted without effect.
+    attention are written with MatMul/Softmax and keep batch and sequence lengths symbolic.
+
+    ``dynamo=True``, ``dynamic_shapes``, ``custom_translation_table``, ``report``, ``verify``,
+    ``profile``, ``dump_exported_program``, ``export_modules_as_functions``, ``custom_opsets`` and
+    operator export types other than ``ONNX`` raise ``NotImplementedError``. ``external_data``,
+    ``optimize``, ``artifacts_dir`` and ``autograd_inlining`` only concern PyTorch's dynamo
+    exporter and are accepted without effect.
     """
     unsupported = {'dynamo': dynamo, 'dynamic_shapes': dynamic_shapes is not None,
                    'custom_translation_table': custom_translation_table is not None, 'report': report,

@@ -177,23 +177,27 @@ def _canonical_mask(g, res, mask, mask_name, other_type, other_name, target_type
     return _mask_bias(g, mask, res.dtype)
 
 
-def _causal_bias(g, s, dt):
-    """``(L, S)``: 0 on and below the diagonal, -inf above, shaped like the scores' last two dims."""
+def _causal_bias(g, s, dt, size):
+    """``(L, S)``: 0 on and below the diagonal, -inf above, shaped like the scores' last two dims
+    (``size``, the traced ``(L, S)``, is fixed in the graph before opset 14, which has no Trilu)."""
+    if g.opset < 14:
+        return g.const(np.triu(np.full(size, -np.inf, dt.np), 1))
     shape = g.op('Slice', g.op('Shape', s), g.ints([-2]), g.ints([INT64_MAX]))
     full = g.op('ConstantOfShape', shape, value=numpy_helper.from_array(np.array([-np.inf], dt.np)))
     return g.op('Trilu', full, g.value(1), upper=1)
 
 
-def _attend(g, q, k, v, nd, dt, scale, bias=None, causal=False, safe=True):
+def _attend(g, q, k, v, nd, dt, scale, bias=None, causal=None, safe=True):
     """``softmax(q @ k^T * scale + bias) @ v`` on graph values of rank ``nd``; returns ``(out, p)``.
-    With ``safe``, rows whose scores are all -inf give 0 (Ember's fused kernel), not nan."""
+    ``causal``: None, or the traced ``(L, S)`` to hide the positions above the diagonal. With
+    ``safe``, rows whose scores are all -inf give 0 (Ember's fused kernel), not nan."""
     perm = list(range(nd))
     perm[-2], perm[-1] = perm[-1], perm[-2]
     s = g.op('Mul', g.op('MatMul', q, g.op('Transpose', k, perm=perm)), _k(g, scale, dt))
     if bias is not None:
         s = g.op('Add', s, bias)
     if causal:
-        s = g.op('Add', s, _causal_bias(g, s, dt))
+        s = g.op('Add', s, _causal_bias(g, s, dt, causal))
     p = g.op('Softmax', s, axis=-1)
     if safe and bias is not None:
         empty = g.op('Equal', g.reduce('ReduceMax', s, [-1], True), _k(g, -np.inf, dt))
@@ -210,7 +214,7 @@ def _sdpa(g, res, query, key, value, attn_mask=None, dropout_p=0.0, is_causal=Fa
     dt = res.dtype
     s = 1 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     out, _ = _attend(g, g.value(query, dt), g.value(key, dt), g.value(value, dt), query.dim(), dt, s,
-                     _mask_bias_sdpa(g, attn_mask, dt), is_causal)
+                     _mask_bias_sdpa(g, attn_mask, dt), (query.shape[-2], key.shape[-2]) if is_causal else None)
     return out
 
 
@@ -298,7 +302,8 @@ def _mha(g, res, query, key, value, embed_dim_to_check, num_heads, in_proj_weigh
     if kpm is not None:
         kpm = g.unsqueeze(kpm, [1, 2])
     bias = kpm if am is None else am if kpm is None else g.op('Add', am, kpm)
-    out, p = _attend(g, q, k, v, 4, dt, 1 / math.sqrt(hd), bias, causal, safe=not need_weights)
+    out, p = _attend(g, q, k, v, 4, dt, 1 / math.sqrt(hd), bias, (query.shape[0], key.shape[0]) if causal else None,
+                     safe=not need_weights)
     out = g.op('Reshape', g.op('Transpose', out, perm=[2, 0, 1, 3]), g.ints([0, 0, E]))
     out = _linear(g, out, g.value(out_proj_weight, dt), None if out_proj_bias is None else
                   g.value(out_proj_bias, dt))
