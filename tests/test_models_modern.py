@@ -87,7 +87,9 @@ def _pair(module, build, tmp_path, seed=0):
     path = tmp_path / 'model.pth'
     torch.save(tm.state_dict(), path)
     em = build(EMBER[module])
-    result = em.load_state_dict(ember.load(path), strict=True)
+    state = ember.load(path)
+    path.unlink()  # full-size checkpoints: keep test runs from filling the disk
+    result = em.load_state_dict(state, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     return tm, em
 
