@@ -1,9 +1,12 @@
 """Run each workload in Ember and in PyTorch, alternating, and print median times and ratios.
 
-    python benchmarks/run.py [--threads N] [--repeat 20] [--only W4,W7] [--json out.json]
+    python benchmarks/run.py [--threads N|default] [--repeat 20] [--only W4,W7] [--json out.json]
 
 Each workload is warmed up, then timed ``--repeat`` times per library, alternating Ember and
 PyTorch so that machine noise hits both alike. The ratio is Ember's median over PyTorch's.
+"peak MiB" is measured apart, in a fresh interpreter per library and workload: the peak resident
+memory (Linux ``VmHWM``) of building the workload and running three steps, less the resident memory
+right after ``import`` (model, data, activations, gradients and each library's caches).
 """
 import argparse
 import json
@@ -14,11 +17,14 @@ from pathlib import Path
 
 def _parse():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--threads', type=int, default=None, help='threads for Ember (BLAS) and PyTorch (default 1)')
+    p.add_argument('--threads', default='1',
+                   help="threads for Ember (BLAS) and PyTorch: a number (default 1) or 'default' (each library's own)")
     p.add_argument('--repeat', type=int, default=20, help='timed repetitions per library (default 20)')
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--only', default=None, help='comma-separated workload names')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
+    p.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
+    p.add_argument('--probe', nargs=2, metavar=('WORKLOAD', 'LIB'), help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -27,10 +33,49 @@ def _rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# Workloads that time whole child processes: their memory is not this process's.
+_NO_MEMORY = ('W6', 'W7')
+
+
+def _status_mib(field):
+    """``VmRSS``/``VmHWM`` of this process in MiB (None where /proc is missing)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def _probe(name, lib_name):
+    """Child-process body: print the peak MiB that building workload ``name`` and three steps add."""
+    import gc
+    import importlib
+    sys.path.insert(0, str(Path(__file__).parent))
+    lib = importlib.import_module(lib_name)
+    from workloads import WORKLOADS
+    lib.set_num_threads(1)
+    gc.collect()
+    base = _status_mib('VmRSS')
+    step = WORKLOADS[name][1](lib)
+    for _ in range(3):
+        step()
+    hwm = _status_mib('VmHWM')
+    print('n/a' if base is None or hwm is None else f'{hwm - base:.1f}')
+
+
+def _peak_mib(name, lib_name):
+    """Run ``_probe`` in a fresh interpreter; its figure as a string ('n/a' where not measurable)."""
+    import subprocess
+    r = subprocess.run([sys.executable, __file__, '--probe', name, lib_name], capture_output=True, text=True)
+    return r.stdout.strip() or 'n/a' if r.returncode == 0 else 'failed'
 
 
 def main():
     args = _parse()
+    if args.probe:
+        return _probe(*args.probe)
     sys.path.insert(0, str(Path(__file__).parent))
     import numpy as np
     import torch
@@ -38,13 +83,14 @@ def main():
     import ember
     from workloads import WORKLOADS
 
-    threads = args.threads if args.threads is not None else 1
-    torch.set_num_threads(threads)
-    ember.set_num_threads(threads)
+    if args.threads != 'default':
+        torch.set_num_threads(int(args.threads))
+        ember.set_num_threads(int(args.threads))
     names = args.only.split(',') if args.only else list(WORKLOADS)
     results = []
     print(f'threads: torch {torch.get_num_threads()}, ember {ember.get_num_threads()}; repeat {args.repeat}')
-    print(f'{"workload":9} {"ember ms (min-max)":>26} {"torch ms (min-max)":>26} {"ratio":>7}')
+    print(f'{"workload":9} {"ember ms (min-max)":>26} {"torch ms (min-max)":>26} {"ratio":>7} '
+          f'{"ember peak MiB":>15} {"torch peak MiB":>15}')
     for name in names:
         desc, setup = WORKLOADS[name]
         steps = {'ember': setup(ember), 'torch': setup(torch)}
@@ -60,15 +106,19 @@ def main():
         med = {lib: float(np.median(v)) for lib, v in times.items()}
         ratio = med['ember'] / med['torch']
         cells = [f'{med[lib]:9.3f} ({min(times[lib]):.3f}-{max(times[lib]):.3f})' for lib in ('ember', 'torch')]
-        print(f'{name:9} {cells[0]:>26} {cells[1]:>26} {ratio:7.2f}')
+        mem = ['-' if args.no_memory or name in _NO_MEMORY else _peak_mib(name, lib) for lib in ('ember', 'torch')]
+        print(f'{name:9} {cells[0]:>26} {cells[1]:>26} {ratio:7.2f} {mem[0]:>15} {mem[1]:>15}')
         results.append({'workload': name, 'description': desc, 'ember_ms': times['ember'],
                         'torch_ms': times['torch'], 'ember_median_ms': med['ember'],
-                        'torch_median_ms': med['torch'], 'ratio': ratio})
+                        'torch_median_ms': med['torch'], 'ratio': ratio,
+                        'ember_peak_mib': mem[0], 'torch_peak_mib': mem[1]})
     print(f'peak RSS of this process: {_rss_mib():.0f} MiB')
     for r in results:
         print(f'  {r["workload"]}: {r["description"]}')
     if args.json:
-        Path(args.json).write_text(json.dumps({'threads': args.threads, 'results': results}, indent=1))
+        Path(args.json).write_text(json.dumps({'threads': {'ember': ember.get_num_threads(),
+                                                           'torch': torch.get_num_threads()},
+                                               'results': results}, indent=1))
 
 
 if __name__ == '__main__':
