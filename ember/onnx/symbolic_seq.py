@@ -13,7 +13,8 @@ dimension stays free for ``dynamic_axes``.
 
 Multi-head attention is recorded as one op and written with MatMul/Softmax, keeping the batch
 and sequence dimensions symbolic (reshapes copy them with ``0``; a causal mask is built from
-the scores' shape).
+the scores' shape). ``TransformerEncoder``'s nested-tensor inference path, which zeroes padded
+positions, is not taken while exporting (it needs grad off): the graph computes them.
 """
 import math
 
