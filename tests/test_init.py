@@ -65,3 +65,49 @@ def test_initialisers_do_not_record_history():
     w = ember.nn.Parameter(ember.empty(3, 3))
     ember.nn.init.kaiming_uniform_(w)
     assert w.is_leaf and w.grad_fn is None
+
+
+@pytest.mark.parametrize('args', [(0.0, 0.02, -2.0, 2.0), (0.0, 1.0, -2.0, 2.0), (0.3, 1.0, -0.1, 0.2),
+                                  (0.0, 1.0, 3.0, 10.0), (-1.0, 0.5, 0.0, 4.0), (0.0, 1.0, -0.5, 3.0)])
+@pytest.mark.parametrize('shape', [(1,), (17,), (300, 70)])
+@pytest.mark.filterwarnings('ignore:mean is more than 2 std')
+def test_trunc_normal_is_torchs(args, shape):
+    out = {}
+    for lib in (ember, torch):
+        lib.manual_seed(11)
+        t = lib.nn.init.trunc_normal_(lib.empty(shape), *args)
+        out[lib.__name__] = (t.numpy(), lib.get_rng_state().numpy())
+    np.testing.assert_array_equal(out['ember'][0], out['torch'][0])
+    np.testing.assert_array_equal(out['ember'][1], out['torch'][1])
+
+
+@pytest.mark.filterwarnings('ignore:mean is more than 2 std')
+@pytest.mark.parametrize('args', [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 3.0, 10.0)])
+def test_trunc_normal_rejection_is_bounded(monkeypatch, args):
+    # With one round allowed the stragglers come from the inverse CDF, inside [a, b].
+    monkeypatch.setattr(ember.nn.init, '_TRUNC_MAX_ROUNDS', 1)
+    ember.manual_seed(0)
+    t = ember.nn.init.trunc_normal_(ember.empty(20_000), *args).numpy()
+    assert t.min() >= args[2] and t.max() <= args[3]
+    ref = torch.nn.init.trunc_normal_(torch.empty(20_000), *args).numpy()
+    assert abs(t.mean() - ref.mean()) < 0.03 and abs(t.std() - ref.std()) < 0.03
+
+
+@pytest.mark.filterwarnings('ignore:mean is more than 2 std')
+def test_trunc_normal_terminates_when_sampling_does_nothing(monkeypatch):
+    # A sampler stuck outside [a, b] would keep every element pending for ever.
+    monkeypatch.setattr(ember.Tensor, 'normal_', lambda self, *a, **k: self.fill_(100.0))
+    monkeypatch.setattr(ember.Tensor, 'uniform_', lambda self, *a, **k: self.fill_(100.0))
+    monkeypatch.setattr(ember.nn.init, '_TRUNC_MAX_ROUNDS', 50)
+    for args in [(0.0, 1.0, -2.0, 2.0), (0.0, 1.0, 3.0, 10.0)]:
+        ember.nn.init.trunc_normal_(ember.empty(5), *args)
+
+
+def test_kaiming_normal_large_weight_is_torchs():
+    out = {}
+    for lib in (ember, torch):
+        lib.manual_seed(5)
+        w = lib.empty(4096, 1024)
+        lib.nn.init.kaiming_normal_(w, mode='fan_out', nonlinearity='relu')
+        out[lib.__name__] = w.numpy()
+    np.testing.assert_array_equal(out['ember'], out['torch'])

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from ember import _random as R
 from oracle import check_raises
 
 SEEDS = (0, 1, 1234, 2 ** 40 + 17)
@@ -335,3 +336,114 @@ def test_fork_rng():
 ])
 def test_more_layouts_and_float16(fn):
     same(fn)
+
+
+# ---- the float32 normal kernel: bit-exact for every size, and its fast FMAs proven on all inputs ----
+
+BIG_SIZES = (0, 1, 15, 16, 17, 1000, 2 ** 16 + 3, 2 ** 20)
+BIG_STREAMS = {
+    'randn': lambda L, d, n: L.randn(n, dtype=d),
+    'rand': lambda L, d, n: L.rand(n, dtype=d),
+    'normal_': lambda L, d, n: L.empty(n, dtype=d).normal_(-0.7, 3.1),
+    'uniform_': lambda L, d, n: L.empty(n, dtype=d).uniform_(-2.5, 0.3),
+    'normal_size': lambda L, d, n: L.normal(1.5, 0.02, (n,), dtype=d),
+    'generator': lambda L, d, n: L.empty(n, dtype=d).normal_(0.1, 0.5, generator=L.Generator().manual_seed(n)),
+}
+
+
+@pytest.mark.parametrize('n', BIG_SIZES)
+@pytest.mark.parametrize('dtype', ['float32', 'float64', 'float16'])
+@pytest.mark.parametrize('name', list(BIG_STREAMS))
+def test_sizes_are_torchs(name, dtype, n):
+    same(lambda L: BIG_STREAMS[name](L, getattr(L, dtype), n), seeds=(7,))
+
+
+def test_normal_chunk_boundaries():
+    # Calls of every size around the kernel's chunk (2 * _PAIRS elements), back to back.
+    step = 2 * R._PAIRS
+    same(lambda L: [L.randn(k) for k in (step - 16, step, step + 16, step + 5, 3 * step + 31)], seeds=(3,))
+
+
+def _fma32_ref(a, b, c):
+    return R._fma32(a, b, c)
+
+
+def _log256_ref(x):
+    """avx_mathfun's log256_ps step by step, every FMA rounded exactly (the checked ``_fma32``)."""
+    F = np.float32
+    xi = np.maximum(x, F(1.17549435e-38)).view(np.int32)
+    e = ((xi >> 23) - 0x7F).astype(F) + F(1)
+    x = ((xi & ~0x7F800000) | 0x3F000000).view(F)
+    mask = x < F(0.707106781186547524)
+    tmp = np.where(mask, x, F(0))
+    x = x - F(1)
+    e = e - mask.astype(F)
+    x = x + tmp
+    z = x * x
+    y = np.full_like(x, R._LOG_P[0])
+    for p in R._LOG_P[1:]:
+        y = _fma32_ref(y, x, p)
+    y = y * x
+    y = _fma32_ref(y, z, e * F(-2.12194440e-4))
+    y = _fma32_ref(-z, F(0.5), y)
+    return _fma32_ref(e, F(0.693359375), x + y)
+
+
+def _sincos256_ref(x):
+    F = np.float32
+    y = x * F(1.27323954473516)
+    j = (y.astype(np.int32) + 1) & ~1
+    y = j.astype(F)
+    swap_sin = (j & 4) << 29
+    poly = (j & 2) == 0
+    x = _fma32_ref(y, F(-0.78515625), x)
+    x = _fma32_ref(y, F(-2.4187564849853515625e-4), x)
+    x = _fma32_ref(y, F(-3.77489497744594108e-8), x)
+    sign_cos = (~(j - 2) & 4) << 29
+    z = x * x
+    yc = _fma32_ref(np.full_like(z, F(2.443315711809948E-005)), z, F(-1.388731625493765E-003))
+    yc = _fma32_ref(yc, z, F(4.166664568298827E-002))
+    yc = _fma32_ref(yc * z, z, -(z * F(0.5))) + F(1)
+    ys = _fma32_ref(np.full_like(z, F(-1.9515295891E-4)), z, F(8.3321608736E-3))
+    ys = _fma32_ref(ys, z, F(-1.6666654611E-1))
+    ys = _fma32_ref(ys * z, x, x)
+    s = np.where(poly, ys, yc).view(np.int32) ^ swap_sin
+    c = np.where(poly, yc, ys).view(np.int32) ^ sign_cos
+    return s, c
+
+
+@pytest.mark.parametrize('part', range(4))
+def test_fast_log_and_sincos_exact_on_every_input(part):
+    # The kernel's inputs are 1 - k/2**24 (log) and round32(2*pi * k/2**24) (sincos) for k < 2**24:
+    # all of them, a quarter per case, against the step-by-step emulation with checked FMAs.
+    step = 1 << 20
+    sc = R._Scratch(step)
+    for lo in range(part << 22, (part + 1) << 22, step):
+        u = np.arange(lo, lo + step, dtype=np.int32).astype(np.float32) * np.float32(2.0 ** -24)
+        v = np.float32(1) - u
+        np.testing.assert_array_equal(R._log256(v, sc).view(np.int32), _log256_ref(v).view(np.int32))
+        th = np.float32(2 * np.pi) * u
+        s, c = R._sincos256(th, sc)
+        s_ref, c_ref = _sincos256_ref(th)
+        np.testing.assert_array_equal(s.view(np.int32), s_ref)
+        np.testing.assert_array_equal(c.view(np.int32), c_ref)
+
+
+@pytest.mark.parametrize('c', [1e-30, -1e-30, 0.0])
+def test_affine32_rounds_once(c):
+    # x * 1.5 for a 24-bit odd x lies exactly halfway between two float32 values; a tiny c makes the
+    # float64 sum inexact there, and the result must round towards c as one FMA does (checked with
+    # exact rational arithmetic). With c = 0 the tie goes to even.
+    from fractions import Fraction
+    rng = np.random.default_rng(0)
+    x = ((rng.integers(1 << 22, 1 << 23, 2000) * 2 + 1) * 2.0 ** -24).astype(np.float32)
+    b, c = np.float32(1.5), np.float32(c)
+    got = R._affine32(x.copy(), b, c)
+    for xi, gi in zip(x[:300].tolist(), got[:300].tolist()):
+        q = Fraction(xi) * Fraction(float(b)) + Fraction(float(c))
+        lo = np.float32(float(q))
+        cands = [lo, np.nextafter(lo, np.float32(np.inf)), np.nextafter(lo, np.float32(-np.inf))]
+        best = min(cands, key=lambda v: (abs(Fraction(float(v)) - q), int(np.array(v).view(np.int32)) & 1))
+        assert gi == best
+    naive = (x.astype(np.float64) * 1.5 + np.float64(c)).astype(np.float32)
+    assert (got != naive).any() == (c != 0)

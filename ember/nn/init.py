@@ -65,12 +65,26 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         return tensor.normal_(mean, std, generator=generator)
 
 
+# Rounds of rejection sampling before trunc_normal_ gives up on the stragglers: enough that with a
+# per-round acceptance q the chance of any element still pending, about n * exp(-q * rounds), is
+# below 1e-30 for any realistic n (so the numbers are PyTorch's), capped so that a hopeless interval
+# (acceptance near zero, or a sampler that does not sample) cannot loop for ever.
+_TRUNC_MAX_ROUNDS = 10_000
+
+
+def _trunc_rounds(q):
+    return _TRUNC_MAX_ROUNDS if q <= 0 else int(min(_TRUNC_MAX_ROUNDS, math.ceil(70.0 / q)))
+
+
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std**2) truncated to [a, b], by rejection as PyTorch does.
+    """Fill with N(mean, std**2) truncated to [a, b] by rejection, drawing PyTorch's numbers.
 
     When [a, b] holds more than 30% of the mass, normal samples outside it are redrawn (whole-tensor
     draws, keeping accepted values); otherwise uniform candidates on [a, b] are accepted with
-    probability pdf(x) / pdf(mode). Same generator draws as PyTorch, hence the same values.
+    probability pdf(x) / pdf(mode). Same generator draws as PyTorch, hence the same values. The
+    rejection is bounded (a few hundred rounds for ordinary intervals, at most 10,000): elements
+    still pending after that are filled by the inverse CDF, ``erfinv`` of a uniform on
+    [2 cdf(a) - 1, 2 cdf(b) - 1], clamped to [a, b].
     """
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -80,17 +94,28 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                       'may be incorrect.', stacklevel=2)
     from .._creation import empty_like
     from ..ops.indexing import where
+
+    def fill_rest(result, pending):
+        lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+        rest = empty_like(result).uniform_(2 * lo - 1, 2 * hi - 1, generator=generator).erfinv_()
+        rest.mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
+        return where(pending, rest, result)
+
     with no_grad():
         p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if p > 0.3:
             lo = tensor.new_tensor(a).item()
             hi = tensor.new_tensor(b).item()
             result = tensor.normal_(mean, std, generator=generator)
-            while True:
+            for _ in range(_trunc_rounds(p)):
                 outside = (result < lo) | (result > hi)
                 if not outside.any():
                     break
                 result = where(outside, empty_like(result).normal_(mean, std, generator=generator), result)
+            else:
+                outside = (result < lo) | (result > hi)
+                if outside.any():
+                    result = fill_rest(result, outside)
             if result is not tensor:
                 tensor.copy_(result)
             return tensor
@@ -100,16 +125,23 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
+        # Acceptance per round: the mass in [a, b] over the area of the box (b - a) * pdf(mode).
+        accept_rate = p * std * math.sqrt(2 * math.pi) / ((b - a) * math.exp(log_peak)) if b > a else 0.0
         accept = empty_like(tensor)
         tensor.uniform_(a, b, generator=generator)
         candidates = log_pdf_minus_peak(tensor.clone())
         pending = accept.uniform_(generator=generator).log_().gt(candidates)
         result = tensor
-        while pending.any():
+        for _ in range(_trunc_rounds(accept_rate)):
+            if not pending.any():
+                break
             candidates = empty_like(tensor).uniform_(a, b, generator=generator)
             result = where(pending, candidates, result)
             log_pdf_minus_peak(candidates)
             pending = where(pending, accept.uniform_(generator=generator).log_().gt(candidates), pending)
+        else:
+            if pending.any():
+                result = fill_rest(result, pending)
         if result is not tensor:
             tensor.copy_(result)
         return tensor
