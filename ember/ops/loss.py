@@ -150,12 +150,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # Cross entropy over class indices is one fused op for (N, C) and (C,) float32/float64 logits. The forward
-# exponentiates the shifted logits once, in place, and (when recording) turns them into the softmax ``p``
-# kept for backward. The gradient of row i is ``r_i * (a_i p - b_i onehot(t_i) - s_i w)`` (``w`` the class
-# weights, 1 without) with r_i the incoming gradient over the mean's denominator and, for label smoothing e
-# over C classes, ``a = (1 - e) w[t] + e sum(w) / C``, ``b = (1 - e) w[t]``, ``s = e / C``; it is written
-# into ``p`` itself, so a large vocabulary costs no extra (N, C) array. A second backward (retain_graph)
-# recomputes ``p``; under create_graph the composite (log_softmax then nll_loss) is differentiated instead.
+# exponentiates the shifted logits once, in place, and (when recording) keeps them with their row sums S, so
+# that p = exp / S is the softmax. The gradient of row i is ``r_i * (a_i p - b_i onehot(t_i) - s_i w)`` (w the
+# class weights, 1 without) with r_i the incoming gradient over the mean's denominator and, for label
+# smoothing e over C classes, ``a = (1 - e) w[t] + e sum(w) / C``, ``b = (1 - e) w[t]``, ``s = e / C``. It is
+# written into the kept exponentials (one pass scales them by r a / S), so a large vocabulary costs no extra
+# (N, C) array and no normalising pass. A second backward (retain_graph) recomputes the exponentials; under
+# create_graph the composite (log_softmax then nll_loss) is differentiated instead.
 
 class CrossEntropyLossBackward0(Node):
     """Gradient of the fused cross entropy (see above); edge: ``input``."""
@@ -165,9 +166,9 @@ class CrossEntropyLossBackward0(Node):
     def backward(self, g):
         target, weight, ignore_index, reduction, ls = self.args
         unbatched = self.unbatched
-        p = self.probs
+        kept = self.probs
         self.probs = None
-        if p is None or _grad_enabled():
+        if kept is None or _grad_enabled():
             # Only these paths read the logits again, so only they check that they are unchanged.
             (input,) = self.saved()
             if _grad_enabled():
@@ -175,14 +176,15 @@ class CrossEntropyLossBackward0(Node):
                 loss = _cross_entropy_composite(input, target, weight, ignore_index, reduction, ls)
                 return (autograd.grad(loss, input, g, create_graph=True)[0],)
             x = input._data
-            p = _softmax_rows(x[None] if unbatched else x)
+            kept = _exp_rows(x[None] if unbatched else x)
+        p, sums = kept
         gd = g._data
         valid = self.valid
         pa, tb, sw = self.coefs
         with np.errstate(invalid='ignore', divide='ignore'):
             rg = gd / self.denom if self.denom is not None else gd
             rg = np.broadcast_to(rg, valid.shape)
-            p *= (rg * pa).astype(p.dtype, copy=False)[:, None]
+            p *= (rg * pa / sums).astype(p.dtype, copy=False)[:, None]
             p[np.arange(p.shape[0], like=p), self.index] -= (rg * tb).astype(p.dtype, copy=False)
             if sw is not None:
                 w = 1 if weight is None else weight._data.astype(p.dtype, copy=False)
@@ -195,13 +197,12 @@ class CrossEntropyLossBackward0(Node):
         self.probs = None
 
 
-def _softmax_rows(x):
-    """softmax of ``(N, C)`` ``x`` along rows, in a new array."""
+def _exp_rows(x):
+    """``(exp(x - max), its row sums)`` for ``(N, C)`` ``x``: the softmax before normalising."""
     with np.errstate(invalid='ignore', over='ignore'):
-        p = x - x.max(1, keepdims=True)
-        np.exp(p, out=p)
-        p /= np.add.reduce(p, axis=1, keepdims=True)
-    return p
+        e = x - x.max(1, keepdims=True)
+        np.exp(e, out=e)
+    return e, np.add.reduce(e, axis=1)
 
 
 def _cross_entropy_fused(input, target, weight, ignore_index, reduction, ls):
@@ -231,13 +232,11 @@ def _cross_entropy_fused(input, target, weight, ignore_index, reduction, ls):
         else:
             denom = wt.sum(dtype=dt)
             out = (loss.sum(dtype=dt) / denom).astype(dt)
-        if record:
-            z /= s[:, None]
     r = _wrap(np.asarray(out, dt, like=x2))
     if record:
         node = CrossEntropyLossBackward0((grad_edge(input),))
         node.save(input)
-        node.probs = z
+        node.probs = (z, s)
         node.args = (target, weight, ignore_index, reduction, ls)
         node.index = safe_t
         node.valid = valid
