@@ -18,7 +18,8 @@ import pytest
 
 import ember
 
-SEEDS = os.environ.get('EMBER_SEEDS_DIR', '/work/shared/seeds')
+# The notes sit in shared/seeds beside the repository's checkout.
+SEEDS = os.environ.get('EMBER_SEEDS_DIR', os.path.join(os.path.dirname(__file__), '..', '..', 'shared', 'seeds'))
 if not glob.glob(os.path.join(SEEDS, '*')):
     pytest.skip(f'seed notes not found in {SEEDS} (set EMBER_SEEDS_DIR)', allow_module_level=True)
 
