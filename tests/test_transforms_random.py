@@ -43,13 +43,16 @@ RANDOM = {
     'AutoAugment_svhn': lambda T, F: T.AutoAugment(T.AutoAugmentPolicy.SVHN),
     'RandAugment': lambda T, F: T.RandAugment(num_ops=3, magnitude=7),
     'TrivialAugmentWide': lambda T, F: T.TrivialAugmentWide(),
+    'AugMix': lambda T, F: T.AugMix(),
+    'AugMix_args': lambda T, F: T.AugMix(severity=7, mixture_width=2, chain_depth=2, alpha=0.5, all_ops=False,
+                                         interpolation=F.InterpolationMode.NEAREST, fill=5),
     'RandomChoice': lambda T, F: T.RandomChoice([T.CenterCrop(10), T.Pad(2), T.RandomHorizontalFlip()], [1, 2, 3]),
     'ElasticTransform': lambda T, F: T.ElasticTransform(alpha=20.0, sigma=3.0),
     'RandomOrder': lambda T, F: T.RandomOrder([T.CenterCrop(30), T.Pad(2), T.Resize(20)]),
 }
 # Solarize thresholds and the autoaugment policies' posterize/equalize need the uint8 range on tensors.
 UINT8 = {'RandomSolarize', 'RandomPosterize', 'RandomEqualize', 'AutoAugment_imagenet', 'AutoAugment_cifar',
-         'AutoAugment_svhn', 'RandAugment', 'TrivialAugmentWide'}
+         'AutoAugment_svhn', 'RandAugment', 'TrivialAugmentWide', 'AugMix', 'AugMix_args'}
 SEEDS = range(6)
 
 
@@ -68,8 +71,8 @@ def test_random_transform(name, kind):
     tr_e, tr_t = RANDOM[name](ET, EF), RANDOM[name](TT, TF)
     if name == 'RandomSolarize':
         tr_e.threshold = tr_t.threshold = 100
-    # Elastic warps PIL images through the uint8 tensor kernel: one level, like tensors.
-    atol = 1 if name == 'ElasticTransform' else None
+    # Elastic and AugMix work on PIL images through the uint8 tensor kernels: one level, like tensors.
+    atol = 1 if name in ('ElasticTransform', 'AugMix', 'AugMix_args') else None
     for seed in SEEDS:
         e = seeded(seed, lambda: tr_e(make(ember, kind)))
         e_next = ember.rand(3)
@@ -88,6 +91,40 @@ def test_random_erasing(kind, args):
         e = seeded(seed, lambda: ET.RandomErasing(**args)(make(ember, kind)))
         t = seeded(seed, lambda: TT.RandomErasing(**args)(make(torch, kind)))
         compare(e, t, what=f'seed {seed}')
+
+
+@pytest.mark.parametrize('args', [dict(mixture_width=4, chain_depth=1, alpha=3.0), dict(alpha=0.2, fill=[1, 2, 3])])
+def test_augmix_batch(args):
+    """Each image of a batch gets its own Beta and Dirichlet weights; the chains' operations are shared."""
+    for seed in SEEDS[:3]:
+        e = seeded(seed, lambda: ET.AugMix(**args)(make(ember, 'u8batch')))
+        t = seeded(seed, lambda: TT.AugMix(**args)(make(torch, 'u8batch')))
+        compare(e, t, what=f'seed {seed}')
+
+
+@pytest.mark.parametrize('alpha', [1.0, 0.05, 4.5])
+@pytest.mark.parametrize('shape', [(1, 2), (3, 5), (2, 1)])
+def test_sample_dirichlet(alpha, shape):
+    """AugMix's weights: PyTorch's gamma rejection sampler draw for draw, and the generator state after it."""
+    from ember.vision.transforms._draws import sample_dirichlet
+    for seed in SEEDS:
+        e = seeded(seed, lambda: sample_dirichlet(ember.full(shape, alpha)))
+        e_next = ember.randn(3)
+        t = seeded(seed, lambda: torch._sample_dirichlet(torch.full(shape, alpha)))
+        t_next = torch.randn(3)
+        compare(e, t, 0, what=f'seed {seed}')
+        compare(e_next, t_next, 0, what='generator state after the draw')
+
+
+@pytest.mark.parametrize('make_tr, exc, match', [
+    (lambda T: T.AugMix(severity=0), ValueError, r'The severity must be between \[1, 10\]. Got 0 instead.'),
+    (lambda T: T.AugMix(severity=11), ValueError, 'Got 11 instead'),
+    (lambda T: T.AugMix(alpha=2), NotImplementedError, '"dirichlet" not implemented for \'Long\''),
+])
+def test_augmix_errors(make_tr, exc, match):
+    for T, lib in ((TT, torch), (ET, ember)):
+        with pytest.raises(exc, match=match):
+            make_tr(T)(make(lib, 'u8'))
 
 
 GET_PARAMS = [

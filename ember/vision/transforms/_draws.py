@@ -109,3 +109,54 @@ def log_list(values):
     if isinstance(values, (list, tuple)) and all(type(v) in (int, float) for v in values):
         return _log_numbers(tuple(values), _dtype.get_default_dtype())
     return ember.log(ember.tensor(values)).tolist()
+
+
+# Single-precision literals of PyTorch's gamma sampler, widened to double as the C++ code does.
+_ONE_THIRD = float(np.float32(1.0) / np.float32(3.0))
+_SQUEEZE = float(np.float32(0.0331))
+
+
+def _uniform64():
+    """``at::uniform_real_distribution<double>(0, 1)``: 53 bits of one ``random64()`` draw."""
+    return (((_raw32() << 32) | _raw32()) & ((1 << 53) - 1)) * 2.0 ** -53
+
+
+def _standard_gamma(alpha):
+    """One Gamma(alpha, 1) draw by PyTorch's CPU ``sample_gamma`` (Marsaglia and Tsang's rejection method,
+    with alpha < 1 boosted by a uniform power), in double precision with its operation order."""
+    scale = 1.0
+    if alpha < 1.0:
+        if alpha == 0.0:
+            return 0.0
+        scale *= math.pow(1 - _uniform64(), 1.0 / alpha)
+        alpha += 1.0
+    d = alpha - _ONE_THIRD
+    c = 1.0 / math.sqrt(9.0 * d)
+    gen = R.default_generator
+    while True:
+        x = float(R._normal_pairs(gen, 1)[0])
+        y = 1.0 + c * x
+        while y <= 0:
+            x = float(R._normal_pairs(gen, 1)[0])
+            y = 1.0 + c * x
+        v = y * y * y
+        u = 1 - _uniform64()
+        xx = x * x
+        if u < 1.0 - _SQUEEZE * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def sample_dirichlet(alpha):
+    """``torch._sample_dirichlet(alpha)`` on the CPU: for each row of concentrations ``alpha`` (..., K)
+    (float), K Gamma draws (elements in row-major order, in double, at least the smallest normal double)
+    divided by their row sum, rounded to ``alpha``'s dtype and kept within [tiny, 1)."""
+    arr = alpha._data
+    if arr.dtype.kind != 'f':
+        raise NotImplementedError(f'"dirichlet" not implemented for \'{R._type_name(alpha.dtype)}\'')
+    gammas = np.array([max(_standard_gamma(float(a)), 2.2250738585072014e-308) for a in arr.reshape(-1).tolist()],
+                      np.float64).reshape(arr.shape)
+    ratio = (gammas / gammas.sum(-1, keepdims=True)).astype(arr.dtype)
+    info = np.finfo(arr.dtype)
+    return ember.from_numpy(np.clip(ratio, info.tiny, np.nextafter(arr.dtype.type(1), arr.dtype.type(0))))

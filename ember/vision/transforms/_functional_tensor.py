@@ -934,7 +934,8 @@ def autocontrast(img: Tensor) -> Tensor:
 
     minimum = img.amin(dim=(-2, -1), keepdim=True).to(dtype)
     maximum = img.amax(dim=(-2, -1), keepdim=True).to(dtype)
-    scale = bound / (maximum - minimum)
+    # PyTorch evaluates ``bound / tensor`` as ``tensor.reciprocal() * bound`` (two roundings).
+    scale = (maximum - minimum).reciprocal() * bound
     eq_idxs = ember.isfinite(scale).logical_not()
     minimum[eq_idxs] = 0
     scale[eq_idxs] = 1

@@ -1,4 +1,4 @@
-"""Learned and random augmentation policies: AutoAugment, RandAugment and TrivialAugmentWide.
+"""Learned and random augmentation policies: AutoAugment, RandAugment, TrivialAugmentWide and AugMix.
 
 Operation choices and magnitudes are drawn from Ember's default generator with torchvision's calls, so
 seeded runs pick the same operations as torchvision.
@@ -10,9 +10,9 @@ from typing import Optional
 import ember
 from ember import Tensor
 
-from . import functional as F, InterpolationMode
+from . import _draws, functional as F, InterpolationMode
 
-__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide"]
+__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
 
 
 def _apply_op(
@@ -410,6 +410,143 @@ class TrivialAugmentWide(ember.nn.Module):
         s = (
             f"{self.__class__.__name__}("
             f"num_magnitude_bins={self.num_magnitude_bins}"
+            f", interpolation={self.interpolation}"
+            f", fill={self.fill}"
+            f")"
+        )
+        return s
+
+
+class AugMix(ember.nn.Module):
+    """AugMix data augmentation (`"AugMix: A Simple Data Processing Method to Improve Robustness and
+    Uncertainty" <https://arxiv.org/abs/1912.02781>`_).
+
+    ``mixture_width`` chains of ``chain_depth`` random operations (1 to 3 per chain, drawn, when
+    ``chain_depth`` is not positive) are applied to the image; the chains' results are mixed with
+    Dirichlet(``alpha``) weights, and the mixture with the original image by a Beta(``alpha``, ``alpha``)
+    weight: ``m0 * img + sum_i m1 * w_i * chain_i(img)``, cast back to the image's dtype. A tensor image
+    should be uint8 of shape (..., 1 or 3, H, W) (each leading image gets its own weights); a PIL image
+    should have mode "L" or "RGB".
+
+    Args:
+        severity: strength of the operations, 1 to 10 (the magnitude bins drawn from). Default 3.
+        mixture_width: number of augmentation chains. Default 3.
+        chain_depth: operations per chain; a value of 0 or less draws it from [1, 3] per chain. Default -1.
+        alpha: concentration of the Beta and Dirichlet weights. Default 1.0.
+        all_ops: also use Brightness, Color, Contrast and Sharpness. Default True.
+        interpolation: for the geometric operations (NEAREST or BILINEAR for tensors). Default BILINEAR.
+        fill: value(s) for pixels outside the transformed image.
+    """
+
+    def __init__(
+        self,
+        severity: int = 3,
+        mixture_width: int = 3,
+        chain_depth: int = -1,
+        alpha: float = 1.0,
+        all_ops: bool = True,
+        interpolation: InterpolationMode = InterpolationMode.BILINEAR,
+        fill: Optional[list[float]] = None,
+    ) -> None:
+        super().__init__()
+        self._PARAMETER_MAX = 10
+        if not (1 <= severity <= self._PARAMETER_MAX):
+            raise ValueError(f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} instead.")
+        self.severity = severity
+        self.mixture_width = mixture_width
+        self.chain_depth = chain_depth
+        self.alpha = alpha
+        self.all_ops = all_ops
+        self.interpolation = interpolation
+        self.fill = fill
+
+    def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict[str, tuple[Tensor, bool]]:
+        s = {
+            # op_name: (magnitudes, signed)
+            "ShearX": (ember.linspace(0.0, 0.3, num_bins), True),
+            "ShearY": (ember.linspace(0.0, 0.3, num_bins), True),
+            "TranslateX": (ember.linspace(0.0, image_size[1] / 3.0, num_bins), True),
+            "TranslateY": (ember.linspace(0.0, image_size[0] / 3.0, num_bins), True),
+            "Rotate": (ember.linspace(0.0, 30.0, num_bins), True),
+            "Posterize": (4 - (ember.arange(num_bins) / ((num_bins - 1) / 4)).round().int(), False),
+            "Solarize": (ember.linspace(255.0, 0.0, num_bins), False),
+            "AutoContrast": (ember.tensor(0.0), False),
+            "Equalize": (ember.tensor(0.0), False),
+        }
+        if self.all_ops:
+            s.update(
+                {
+                    "Brightness": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Color": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Contrast": (ember.linspace(0.0, 0.9, num_bins), True),
+                    "Sharpness": (ember.linspace(0.0, 0.9, num_bins), True),
+                }
+            )
+        return s
+
+    def _pil_to_tensor(self, img) -> Tensor:
+        return F.pil_to_tensor(img)
+
+    def _tensor_to_pil(self, img: Tensor):
+        return F.to_pil_image(img)
+
+    def _sample_dirichlet(self, params: Tensor) -> Tensor:
+        # A method of its own so that tests can replace the sampler.
+        return _draws.sample_dirichlet(params)
+
+    def forward(self, orig_img: Tensor) -> Tensor:
+        """``orig_img`` (PIL image or tensor): the image; returns the augmented image of the same kind."""
+        fill = self.fill
+        channels, height, width = F.get_dimensions(orig_img)
+        if isinstance(orig_img, Tensor):
+            img = orig_img
+            if isinstance(fill, (int, float)):
+                fill = [float(fill)] * channels
+            elif fill is not None:
+                fill = [float(f) for f in fill]
+        else:
+            img = self._pil_to_tensor(orig_img)
+
+        op_meta = self._augmentation_space(self._PARAMETER_MAX, (height, width))
+        op_names = list(op_meta.keys())
+
+        orig_dims = list(img.shape)
+        batch = img.view([1] * max(4 - img.ndim, 0) + orig_dims)
+        batch_dims = [batch.size(0)] + [1] * (batch.ndim - 1)
+
+        # Beta weights of the original and the augmented image, as a two-parameter Dirichlet (columns 0, 1),
+        # then the chains' Dirichlet weights scaled by the augmented image's share.
+        m = self._sample_dirichlet(ember.tensor([self.alpha, self.alpha]).expand(batch_dims[0], -1))
+        combined_weights = self._sample_dirichlet(
+            ember.tensor([self.alpha] * self.mixture_width).expand(batch_dims[0], -1)
+        ) * m[:, 1].view([batch_dims[0], -1])
+
+        mix = m[:, 0].view(batch_dims) * batch
+        for i in range(self.mixture_width):
+            aug = batch
+            depth = self.chain_depth if self.chain_depth > 0 else _draws.randint(1, 4)
+            for _ in range(depth):
+                op_name = op_names[_draws.randint(0, len(op_meta))]
+                magnitudes, signed = op_meta[op_name]
+                magnitude = float(magnitudes[_draws.randint(0, self.severity)].item()) if magnitudes.ndim > 0 else 0.0
+                if signed and _draws.randint(0, 2):
+                    magnitude *= -1.0
+                aug = _apply_op(aug, op_name, magnitude, interpolation=self.interpolation, fill=fill)
+            mix.add_(combined_weights[:, i].view(batch_dims) * aug)
+        mix = mix.view(orig_dims).to(dtype=img.dtype)
+
+        if not isinstance(orig_img, Tensor):
+            return self._tensor_to_pil(mix)
+        return mix
+
+    def __repr__(self) -> str:
+        s = (
+            f"{self.__class__.__name__}("
+            f"severity={self.severity}"
+            f", mixture_width={self.mixture_width}"
+            f", chain_depth={self.chain_depth}"
+            f", alpha={self.alpha}"
+            f", all_ops={self.all_ops}"
             f", interpolation={self.interpolation}"
             f", fill={self.fill}"
             f")"
