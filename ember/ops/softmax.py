@@ -55,8 +55,10 @@ class SoftmaxBackward0(SavedOutputNode):
         if not _grad_enabled():
             ya, ga = y._data, g._data
             axis = d if ya.ndim else None
-            gy = ga * ya
-            gy -= ya * np.add.reduce(gy, axis=axis, keepdims=True, dtype=_acc(gy.dtype)).astype(gy.dtype)
+            gy = np.multiply(ga, ya, out=np.empty_like(ya, dtype=np.result_type(ga.dtype, ya.dtype)))
+            s = np.add.reduce(gy, axis=axis, keepdims=True, dtype=_acc(gy.dtype)).astype(gy.dtype)
+            np.subtract(ga, s, out=gy)
+            gy *= ya
             return (_wrap(gy),)
         return (y * (g - (g * y).sum(d, keepdim=True)),)
 
@@ -71,7 +73,10 @@ class LogSoftmaxBackward0(SavedOutputNode):
             ya, ga = y._data, g._data
             axis = d if ya.ndim else None
             s = np.add.reduce(ga, axis=axis, keepdims=True, dtype=_acc(ga.dtype)).astype(ga.dtype)
-            return (_wrap(ga - np.exp(ya) * s),)
+            r = np.exp(ya, out=np.empty_like(ya, dtype=np.result_type(ga.dtype, ya.dtype)))
+            r *= s
+            np.subtract(ga, r, out=r)
+            return (_wrap(r),)
         return (g - y.exp() * g.sum(d, keepdim=True),)
 
 
