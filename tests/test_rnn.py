@@ -228,6 +228,16 @@ def test_functional_gated_cells():
     check(lambda lib, x, h, c, wi, wh: lib.lstm_cell(x.t(), (h, c), wi, wh), (4, 3), (3, 5), (3, 5), (20, 4), (20, 5))
 
 
+@pytest.mark.parametrize('which', ['b_ih', 'b_hh'])
+def test_functional_cells_with_one_bias(which):
+    def bias(b):
+        return (b, None) if which == 'b_ih' else (None, b)
+    check(lambda lib, x, h, c, wi, wh, b: lib.lstm_cell(x, (h, c), wi, wh, *bias(b)),
+          (3, 4), (3, 5), (3, 5), (20, 4), (20, 5), (20,))
+    check(lambda lib, x, h, wi, wh, b: lib.gru_cell(x, h, wi, wh, *bias(b)), (3, 4), (3, 5), (15, 4), (15, 5), (15,))
+    check(lambda lib, x, h, wi, wh, b: lib.rnn_tanh_cell(x, h, wi, wh, *bias(b)), (3, 4), (3, 5), (5, 4), (5, 5), (5,))
+
+
 @pytest.mark.parametrize('name', ['lstm', 'gru'])
 def test_gated_cells_gradcheck_and_gradgradcheck(name):
     if name == 'lstm':

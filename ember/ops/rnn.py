@@ -55,8 +55,10 @@ def _layer_forward(mode, x, bs, h0, c0, wih, whh, bih, bhh, whr, reverse, keep):
     if mode == 'GRU':
         if bih is not None:
             gates += bih
-    elif bih is not None:
+    elif bih is not None and bhh is not None:
         gates += bih + bhh
+    elif bih is not None or bhh is not None:  # the cell functions accept either bias alone
+        gates += bih if bih is not None else bhh
     whh_t = whh.T
     h = np.array(h0, dtype=dt, copy=True, like=x)
     out = np.empty((n, hout), dt, like=x)
