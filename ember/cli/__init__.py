@@ -1,13 +1,15 @@
 """The ``ember`` command (also ``python -m ember``):
 
-- ``ember train [CONFIG] [--set key=value ...] [--resume PATH] [--output DIR]``: train (without CONFIG, the
-  packaged Digits config);
+- ``ember train [CONFIG] [--set key=value ...] [--resume PATH] [--output DIR] [--nproc N]``: train (without
+  CONFIG, the packaged Digits config; with ``--nproc N``, data-parallel on N processes over MPI);
 - ``ember eval [CONFIG] --checkpoint PATH``: score a checkpoint on the test split;
 - ``ember predict [CONFIG] --checkpoint PATH [--topk K] IMAGE...``: the top-k classes of image files;
 - ``ember export [CONFIG] --checkpoint PATH --onnx OUT.onnx``: write ONNX, checked with ONNX Runtime;
 - ``ember run --nproc-per-node N script.py``: run a script on N processes (``ember.distributed.run``).
 """
 import argparse
+import importlib.util
+import os
 import sys
 
 __all__ = ['main']
@@ -27,6 +29,9 @@ def _parser():
     t = command('train', 'train a model from a JSON or YAML config')
     t.add_argument('--resume', metavar='PATH', help='continue from a last.pt checkpoint')
     t.add_argument('--output', metavar='DIR', help='output folder (default: the config\'s output)')
+    t.add_argument('--nproc', type=int, default=1, metavar='N',
+                   help='train on N processes with DistributedDataParallel, started with ember run (MPI); '
+                   'batch_size stays the global batch (default 1)')
     e = command('eval', 'evaluate a checkpoint on the test split')
     e.add_argument('--checkpoint', required=True, metavar='PATH')
     r = sub.add_parser('predict', help='print the top-k classes of image files')
@@ -41,6 +46,35 @@ def _parser():
     x.add_argument('--opset', type=int, default=17, help='ONNX opset version (13 to 21, default 17)')
     sub.add_parser('run', help='run a script on N processes over MPI (ember run --nproc-per-node N script.py)')
     return p
+
+
+def _without_nproc(argv):
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == '--nproc':
+            skip = True
+        elif not a.startswith('--nproc='):
+            out.append(a)
+    return out
+
+
+def _relaunch(argv, nproc, cfg):
+    """``ember train ... --nproc N``: run ``ember train ...`` on N processes under the MPI launcher
+    (``ember run --nproc-per-node N -m ember train ...``); each finds ``WORLD_SIZE`` and trains with DDP."""
+    if nproc < 1:
+        print(f"ember train: --nproc must be at least 1, got {nproc}", file=sys.stderr)
+        return 2
+    if cfg['batch_size'] % nproc:
+        print(f"ember train: batch_size {cfg['batch_size']} is the global batch and must be divisible by "
+              f"--nproc {nproc}", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec('mpi4py') is None:
+        print("ember train: --nproc needs mpi4py and an MPI runtime: pip install ember[distributed]", file=sys.stderr)
+        return 2
+    from ..distributed.run import main as run_main
+    return run_main(['--nproc-per-node', str(nproc), '-m', 'ember', *_without_nproc(argv)])
 
 
 def main(argv=None):
@@ -68,6 +102,8 @@ def main(argv=None):
     except ConfigError as err:
         print(f"ember {args.command}: invalid config: {err}", file=sys.stderr)
         return 2
+    if args.command == 'train' and args.nproc != 1 and 'WORLD_SIZE' not in os.environ:
+        return _relaunch(argv, args.nproc, cfg)
     from . import train as _train
     if args.command == 'train':
         return _train.train(cfg, output=args.output, resume=args.resume)

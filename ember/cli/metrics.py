@@ -33,3 +33,18 @@ class Meter:
     def result(self):
         n = max(self.n, 1)
         return {'loss': self.loss / n, 'accuracy': self.correct / n, 'top5': self.correct5 / n}
+
+    @classmethod
+    def merged(cls, meters):
+        """One Meter holding the sums of ``meters`` (the shards of one pass, e.g. one per process), added in
+        the order given so that every process merging the same list gets the same floats."""
+        out = cls()
+        for m in meters:
+            out.num_classes = out.num_classes or m.num_classes
+            out.loss += m.loss
+            out.correct += m.correct
+            out.correct5 += m.correct5
+            out.n += m.n
+            if m.confusion is not None:
+                out.confusion = m.confusion.copy() if out.confusion is None else out.confusion + m.confusion
+        return out

@@ -16,6 +16,18 @@ never touches the main random stream (which only initialises the model and drive
 so a crash leaves the previous one intact. The first Ctrl-C stops at the end of the current batch and
 saves ``last.pt`` with the position in the epoch, the partial metrics and the RNG states: ``--resume``
 then goes on from the next batch as if never stopped (a second Ctrl-C exits at once).
+
+Several processes. Started with ``WORLD_SIZE`` > 1 in the environment (``ember train --nproc N``, which
+relaunches itself under ``ember run``), ``train`` joins the process group and trains the model in
+``DistributedDataParallel``. ``batch_size`` stays the global batch: each rank takes ``batch_size / N``
+samples of it (the epoch's order comes from a ``DistributedSampler`` seeded by the config, the same
+sampler a single process uses with one replica), so the gradient of every step is that of the whole
+batch and the same config trains the same way on 1 or N processes (up to the per-rank BatchNorm
+statistics, dropout masks and the padding of the epoch's last batch). Validation and test sets are split
+across the ranks and their metrics merged, so every rank logs the same numbers and makes the same
+best-checkpoint and early-stopping decisions; rank 0 alone prints and writes files. Checkpoints hold the
+plain model's ``state_dict`` (no ``module.`` prefix), so they evaluate, predict and resume with any number
+of processes; resuming with the same number restores every rank's RNG state as well.
 """
 import csv
 import importlib
@@ -30,10 +42,11 @@ import time
 import numpy as np
 
 import ember
-from ember.utils.data import Dataset, Subset
+from ember.utils.data import Dataset, DistributedSampler, Subset
 
 from .config import validate
 from .metrics import Meter
+from .parallel import Job
 
 __all__ = ['train', 'evaluate', 'predict', 'export', 'export_checkpoint', 'build_model', 'build_datasets',
            'load_checkpoint']
@@ -212,11 +225,14 @@ def _atomic_save(obj, path):
     os.replace(tmp, path)
 
 
-def _checkpoint(model, optimizer, scheduler, epoch, history, best, stale, cfg, classes, image_mode, partial=None):
+def _checkpoint(model, optimizer, scheduler, epoch, history, best, stale, cfg, classes, image_mode, partial=None,
+                rng_ranks=None):
+    """The checkpoint dict; ``rng`` is this process's RNG state, ``rng_ranks`` every rank's (several processes)."""
     return {'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
             'scheduler': scheduler.state_dict() if scheduler is not None else None,
             'epoch': epoch, 'history': history, 'best': best, 'stale': stale, 'rng': _rng_state(),
-            'classes': classes, 'image_mode': image_mode, 'partial': partial, 'config': cfg}
+            'rng_ranks': rng_ranks, 'classes': classes, 'image_mode': image_mode, 'partial': partial,
+            'config': cfg}
 
 
 def load_checkpoint(path):
@@ -243,16 +259,17 @@ class _Stop(Exception):
 
 
 def _run_epoch(model, loader, loss_fn, optimizer, cfg, desc, meter=None, on_batch_end=None, stop=None,
-               first_batch=0):
+               first_batch=0, job=None):
     """One pass over ``loader``; trains when ``optimizer`` is given. Returns ``(Meter, samples/s)``.
 
     Training raises :class:`_Stop` after a step when ``stop`` (a ``threading.Event``) is set or
-    ``on_batch_end`` raises KeyboardInterrupt; batch indices count from ``first_batch``.
+    ``on_batch_end`` raises KeyboardInterrupt, on any rank of ``job`` (all ranks then stop after the same
+    batch); batch indices count from ``first_batch``. Only the main rank shows a progress bar.
     """
     training = optimizer is not None
     model.train(training)
     meter = meter or Meter()
-    bar = _progress(len(loader.dataset), desc, cfg['logging']['progress'] and training)
+    bar = _progress(len(loader.dataset), desc, cfg['logging']['progress'] and training and (job is None or job.main))
     start, seen = time.perf_counter(), 0
     try:
         with ember.set_grad_enabled(training):
@@ -273,12 +290,16 @@ def _run_epoch(model, loader, loss_fn, optimizer, cfg, desc, meter=None, on_batc
                     bar.update(len(y))
                 if not training:
                     continue
+                stopping = False
                 try:
                     if on_batch_end is not None:
                         on_batch_end(i, loss.item())
                 except KeyboardInterrupt:
-                    raise _Stop(i) from None
-                if stop is not None and stop.is_set():
+                    stopping = True
+                stopping = stopping or (stop is not None and stop.is_set())
+                if job is not None:
+                    stopping = job.any(stopping)
+                if stopping:
                     raise _Stop(i)
     finally:
         if bar is not None:
@@ -286,17 +307,22 @@ def _run_epoch(model, loader, loss_fn, optimizer, cfg, desc, meter=None, on_batc
     return meter, seen / max(time.perf_counter() - start, 1e-9)
 
 
-def _loader(dataset, cfg, shuffle=False):
+def _loader(dataset, cfg, batch_size=None):
     # The loader's own generator keeps its base_seed draw off the main stream.
-    return ember.utils.data.DataLoader(dataset, batch_size=cfg['batch_size'], shuffle=shuffle,
+    return ember.utils.data.DataLoader(dataset, batch_size=batch_size or cfg['batch_size'], shuffle=False,
                                        num_workers=cfg['num_workers'], generator=ember.Generator().manual_seed(0))
 
 
-def _epoch_loader(train_set, cfg, epoch, first_batch):
-    """The training batches of ``epoch`` from batch ``first_batch`` on, in the epoch's seeded order."""
+def _epoch_loader(train_set, sampler, epoch, first_batch, batch_size, cfg):
+    """This rank's training batches of ``epoch`` from batch ``first_batch`` on, in the order ``sampler``
+    (a DistributedSampler over ``train_set``) gives that epoch.
+
+    With ``batch_size`` the global batch over the number of replicas, batch ``k`` of every rank is its share of
+    the epoch's global batch ``k``, so ``first_batch`` means the same position for any number of processes.
+    """
     train_set.epoch = epoch
-    order = ember.randperm(len(train_set), generator=ember.Generator().manual_seed(_mix(cfg['seed'], epoch)))
-    return _loader(Subset(train_set, order.tolist()[first_batch * cfg['batch_size']:]), cfg)
+    sampler.set_epoch(epoch)
+    return _loader(Subset(train_set, list(sampler)[first_batch * batch_size:]), cfg, batch_size)
 
 
 def _write_csv(path, history):
@@ -400,54 +426,81 @@ def train(cfg, output=None, resume=None, on_batch_end=None, log=print):
 
     ``resume`` is a ``last.pt`` to continue from (same config: every later number and the final weights
     equal an uninterrupted run's, also when it was saved mid-epoch by Ctrl-C). ``on_batch_end(batch_index,
-    loss)`` is called after every training step; a KeyboardInterrupt it raises acts as Ctrl-C.
+    loss)`` is called after every training step; a KeyboardInterrupt it raises acts as Ctrl-C. Run on several
+    processes when ``WORLD_SIZE`` > 1 (see the module docstring).
     """
     cfg = validate(cfg)
+    job = Job()
+    status = _train(cfg, job, output, resume, on_batch_end, log if job.main else (lambda s: None))
+    # not in a `finally`: leaving the group would drop the hook that aborts the job when a rank raises
+    job.close()
+    return status
+
+
+def _train(cfg, job, output, resume, on_batch_end, log):
     out = output or cfg['output']
     cfg['output'] = out
-    os.makedirs(out, exist_ok=True)
+    if job.main:
+        os.makedirs(out, exist_ok=True)
+    batch_size = job.batch_size(cfg['batch_size'])
     ember.manual_seed(cfg['seed'])
     np.random.seed(cfg['seed'])
     random.seed(cfg['seed'])
     train_set, val_set, test_set, classes = build_datasets(cfg)
     train_set = _SeededSamples(train_set, cfg['seed'])
+    sampler = DistributedSampler(train_set, num_replicas=job.world, rank=job.rank, shuffle=True, seed=cfg['seed'])
     image_mode = _image_mode(cfg)
-    model = build_model(cfg)
-    optimizer, scheduler = _build_optim(cfg, model)
+    net = build_model(cfg)
+    if job.world > 1:
+        # every rank starts from the same weights; from here on, each draws its own dropout masks
+        ember.manual_seed(_mix(cfg['seed'], job.rank))
+    optimizer, scheduler = _build_optim(cfg, net)
     loss_fn = getattr(ember.nn, cfg['loss']['name'])(**cfg['loss']['kwargs'])
     history, best, stale, start, partial = [], None, 0, 0, None
     if resume is not None:
         ck = load_checkpoint(resume)
-        model.load_state_dict(ck['model'])
+        net.load_state_dict(ck['model'])
         optimizer.load_state_dict(ck['optimizer'])
         if scheduler is not None and ck['scheduler'] is not None:
             scheduler.load_state_dict(ck['scheduler'])
         history, best, stale, start, partial = ck['history'], ck['best'], ck['stale'], ck['epoch'], ck.get('partial')
-        _set_rng_state(ck['rng'])
+        ranks = ck.get('rng_ranks')
+        _set_rng_state(ranks[job.rank] if ranks and len(ranks) == job.world else ck['rng'])
         where = f", batch {partial['batch']}" if partial else ''
         log(f"resumed from {resume} after epoch {start}{where}")
-    val_loader = _loader(val_set, cfg)
-    writer = None if resume is not None else _tensorboard(cfg, out, model, train_set, log)
-    if writer is None and resume is not None and cfg['logging']['tensorboard']:
-        from ember.utils.tensorboard import SummaryWriter
-        writer = SummaryWriter(os.path.join(out, 'tensorboard'))
+    model = job.wrap(net)
+    val_loader = _loader(job.shard(val_set), cfg)
+    writer = None
+    if job.main:
+        writer = None if resume is not None else _tensorboard(cfg, out, net, train_set, log)
+        if writer is None and resume is not None and cfg['logging']['tensorboard']:
+            from ember.utils.tensorboard import SummaryWriter
+            writer = SummaryWriter(os.path.join(out, 'tensorboard'))
     ck_cfg, es = cfg['checkpoint'], cfg['early_stopping']
     last_path, best_path = os.path.join(out, 'last.pt'), os.path.join(out, 'best.pt')
-    save = lambda path, epoch, part=None: _atomic_save(_checkpoint(model, optimizer, scheduler, epoch, history, best,
-                                                                   stale, cfg, classes, image_mode, part), path)
+
+    def save(path, epoch, part=None):
+        rngs = job.gather(_rng_state()) if job.world > 1 else None  # a collective: every rank calls save
+        if job.main:
+            _atomic_save(_checkpoint(net, optimizer, scheduler, epoch, history, best, stale, cfg, classes,
+                                     image_mode, part, rngs), path)
+
     with _SigintFlag() as sigint:
         for epoch in range(start + 1, cfg['epochs'] + 1):
             first = partial['batch'] if partial else 0
             meter = Meter()
-            if partial:
+            # the saved partial metrics are the sum over ranks: rank 0 carries them on
+            if partial and job.main:
                 meter.__dict__.update(partial['meter'])
                 meter.confusion = np.asarray(meter.confusion, dtype=np.int64) if meter.confusion else None
             partial = None
             lr = optimizer.param_groups[0]['lr']
             try:
-                tr, rate = _run_epoch(model, _epoch_loader(train_set, cfg, epoch, first), loss_fn, optimizer, cfg,
-                                      f'epoch {epoch}/{cfg["epochs"]}', meter, on_batch_end, sigint.event, first)
+                tr, rate = _run_epoch(model, _epoch_loader(train_set, sampler, epoch, first, batch_size, cfg),
+                                      loss_fn, optimizer, cfg, f'epoch {epoch}/{cfg["epochs"]}', meter, on_batch_end,
+                                      sigint.event, first, job if job.world > 1 else None)
             except _Stop as stopped:
+                meter = job.merge(meter)
                 state = dict(meter.__dict__, confusion=None if meter.confusion is None else meter.confusion.tolist())
                 save(last_path, epoch - 1, {'batch': stopped.batch + 1, 'meter': state})
                 log(f"interrupted in epoch {epoch} after batch {stopped.batch}: saved {last_path} "
@@ -455,16 +508,17 @@ def train(cfg, output=None, resume=None, on_batch_end=None, log=print):
                 if writer is not None:
                     writer.close()
                 return 130
+            tr = job.merge(tr)
             row = {'epoch': epoch, 'lr': lr, **{f'train_{k}': v for k, v in tr.result().items()}}
             if len(val_set):
-                va, _ = _run_epoch(model, val_loader, loss_fn, None, cfg, 'val')
+                va = job.merge(_run_epoch(net, val_loader, loss_fn, None, cfg, 'val')[0])
                 row.update({f'val_{k}': v for k, v in va.result().items()})
             if scheduler is not None:
                 scheduler.step()
             history.append(row)
             log(f"epoch {epoch}/{cfg['epochs']}  " + '  '.join(f'{k} {v:.4f}' for k, v in row.items() if k != 'epoch')
-                + f'  {rate:.0f} samples/s')
-            if cfg['logging']['csv']:
+                + f'  {rate * job.world:.0f} samples/s')
+            if cfg['logging']['csv'] and job.main:
                 _write_csv(os.path.join(out, 'metrics.csv'), history)
             if writer is not None:
                 for k, v in row.items():
@@ -491,10 +545,15 @@ def train(cfg, output=None, resume=None, on_batch_end=None, log=print):
             if es['metric'] is not None and stale >= es['patience']:
                 log(f"early stopping: {es['metric']} has not improved for {stale} epochs")
                 break
-    if os.path.exists(best_path):
-        model.load_state_dict(load_checkpoint(best_path)['model'])
-    test = _run_epoch(model, _loader(test_set, cfg), loss_fn, None, cfg, 'test')[0]
+    # rank 0 reads best.pt and hands its weights to the others (who may not share its file system)
+    if job.from_main(os.path.exists(best_path) if job.main else None):
+        if job.main:
+            net.load_state_dict(load_checkpoint(best_path)['model'])
+        job.sync_module(net)
+    test = job.merge(_run_epoch(net, _loader(job.shard(test_set), cfg), loss_fn, None, cfg, 'test')[0])
     result = {f'test_{k}': v for k, v in test.result().items()}
+    if not job.main:
+        return 0
     with open(os.path.join(out, 'test_metrics.json'), 'w') as f:
         json.dump(result, f, indent=2)
     log('test  ' + '  '.join(f'{k} {v:.4f}' for k, v in result.items()))
@@ -517,7 +576,7 @@ def train(cfg, output=None, resume=None, on_batch_end=None, log=print):
         written.append('tensorboard/')
     if cfg['export']['onnx'] and len(test_set):
         try:
-            export(model, next(iter(_loader(test_set, cfg)))[0], os.path.join(out, 'model.onnx'),
+            export(net, next(iter(_loader(test_set, cfg)))[0], os.path.join(out, 'model.onnx'),
                    cfg['export']['opset'], log)
             written.append('model.onnx')
         except ImportError as e:
