@@ -154,14 +154,15 @@ def jpeg_folder(tmp_path_factory):
     return str(root)
 
 
-@pytest.mark.parametrize('crop, batch', [(24, 5), (96, 8)])
-def test_imagefolder_training_pipeline_exact(jpeg_folder, crop, batch):
-    """Same crops, flips, values and labels, batch for batch, after the same seed."""
+@pytest.mark.parametrize('crop, batch, workers', [(24, 5, 0), (96, 8, 0), (32, 4, 2)])
+def test_imagefolder_training_pipeline_exact(jpeg_folder, crop, batch, workers):
+    """Same crops, flips, values and labels, batch for batch, after the same seed (in worker processes too:
+    each worker's generator is seeded as PyTorch seeds it)."""
     batches = {}
     for name, lib, D, T in (('ember', ember, ED, ET), ('torch', torch, TD, TT)):
         lib.manual_seed(3)
         loader = lib.utils.data.DataLoader(D.ImageFolder(jpeg_folder, transform=imagenet_train(T, crop)),
-                                           batch_size=batch, shuffle=True)
+                                           batch_size=batch, shuffle=True, num_workers=workers)
         batches[name] = [(x, y) for x, y in loader]
     assert len(batches['ember']) == len(batches['torch']) == -(-24 // batch)
     for i, (e, t) in enumerate(zip(batches['ember'], batches['torch'])):
