@@ -38,7 +38,14 @@ CASES = {
     'ce_unbatched': (lambda lib, x: lib.nn.functional.cross_entropy(x, T(lib, np.array(3))), (5,)),
     'nll': (lambda lib, x: lib.nn.functional.nll_loss(x.log_softmax(1), T(lib, TGT_IGN), T(lib, W5)), (6, 5)),
     'l1': (lambda lib, x, y: lib.nn.functional.l1_loss(x, y), (4, 3), (4, 3)),
+    'mse_mean': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y), (4, 3), (4, 3)),
     'mse_sum': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y, reduction='sum'), (4, 3), (4, 3)),
+    'mse_0d': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y), (), ()),
+    'mse_weight': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y, weight=y.detach().abs()), (4, 3), (4, 3)),
+    'mse_weight_sum': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y, weight=y.detach().abs(), reduction='sum'),
+                       (4, 3), (4, 3)),
+    'l1_weight': (lambda lib, x, y: lib.nn.functional.l1_loss(x, y, weight=y.detach().abs()), (4, 3), (4, 3)),
+    'huber_weight': (lambda lib, x, y: lib.nn.functional.huber_loss(x, y, weight=y.detach().abs()), (4, 3), (4, 3)),
     'mse_none': (lambda lib, x, y: lib.nn.functional.mse_loss(x, y, reduction='none'), (4, 3), (4, 3)),
     'smooth_l1': (lambda lib, x, y: lib.nn.functional.smooth_l1_loss(x, y, beta=0.5), (4, 3), (4, 3)),
     'smooth_l1_beta0': (lambda lib, x, y: lib.nn.functional.smooth_l1_loss(x, y, beta=0.0), (4, 3), (4, 3)),
@@ -102,6 +109,8 @@ def test_errors_match_torch():
     check_raises(lambda lib, x: lib.nn.functional.cross_entropy(x, lib.tensor([0.5, 1.0, 0.0])), (3, 5))
     check_raises(lambda lib, x: lib.nn.functional.binary_cross_entropy(x, x * 0), np.array([1.5, 0.2], np.float32))
     check_raises(lambda lib, x: lib.nn.functional.mse_loss(x, x, reduction='avg'), (3,))
+    check_raises(lambda lib, x: lib.nn.functional.mse_loss(x, x, weight=x[:2]), (3,))
+    check_raises(lambda lib, x: lib.nn.functional.l1_loss(x, x, weight=x, reduction='avg'), (3,))
 
 
 MODULES = [
@@ -228,3 +237,12 @@ def test_cross_entropy_logits_modified_after_forward():
 ])
 def test_cross_entropy_fused_errors(fn):
     check_raises(fn, (3, V))
+
+
+@pytest.mark.filterwarnings('ignore:Using a target size')
+@pytest.mark.parametrize('reduction', ['mean', 'sum'])
+def test_mse_loss_is_one_node_like_torch(reduction):
+    out = check(lambda lib, x, y: lib.nn.functional.mse_loss(x, y, reduction=reduction), (4, 3), (3,))
+    assert type(out[0].grad_fn).__name__ == type(out[1].grad_fn).__name__ == 'MseLossBackward0'
+    check(lambda lib, x, y: lib.nn.functional.mse_loss(x, y.detach(), reduction=reduction), (0, 3), (0, 3))
+    check_gradcheck(lambda lib, x, y: lib.nn.functional.mse_loss(x, y, reduction=reduction), (4, 3), (3,))

@@ -67,7 +67,7 @@ def linear(input, weight, bias=None):
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and '
                            f'{weight.shape[1]}x{weight.shape[0]})')
-    if bias is not None and weight.dim() == 2 and input.dim() >= 2 and bias.dim() == 1 and input.is_contiguous():
+    if bias is not None and weight.dim() == 2 and input.dim() >= 1 and bias.dim() == 1 and input.is_contiguous():
         # As PyTorch: fold leading dims into rows and add the bias into the product in place (addmm).
         from ..ops.linalg import addmm
         lead = tuple(input.shape[:-1])

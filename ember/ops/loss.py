@@ -12,8 +12,9 @@ import warnings
 import numpy as np
 
 from .._tensor import _wrap
-from ..autograd.grad_mode import _grad_enabled
+from ..autograd.grad_mode import _grad_enabled, no_grad
 from ..autograd.graph import Node, grad_edge
+from ._node import reduce_grad
 from .reduce import _TYPE_NAMES
 
 _REDUCTIONS = ('none', 'mean', 'sum')
@@ -313,20 +314,66 @@ def _class_view(weight, ndim, class_dim):
 
 # ---- regression and pointwise losses ---------------------------------------------------------------
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction='mean'):
-    """Mean absolute error."""
+def _weighted(loss, weight, input, reduction, mean_over_weights):
+    """PyTorch's element-weighted reduction: 'mean' is ``sum(w l) / sum(w)`` for the MSE and L1 losses
+    (``mean_over_weights``) and the plain mean of ``w l`` for the Huber loss."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError('Weights and input must have the same size.')
+    loss = loss * weight
+    if reduction == 'mean' and mean_over_weights:
+        return loss.sum() / weight.sum()
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
+    """Mean absolute error (``weight``: per-element weights shaped like ``input``)."""
     _check_same_size(input, target, 'l1_loss')
-    return _reduce((input - target).abs(), legacy_reduction(size_average, reduce, reduction))
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted((input - target).abs(), weight, input, reduction, True)
+    return _reduce((input - target).abs(), reduction)
+
+
+class MseLossBackward0(Node):
+    """``d loss / d input = norm * (input - target) * g`` with ``norm = 2 / numel`` for 'mean', else 2
+    (PyTorch's ``mse_loss_backward``); the target gets the negation. Written with Ember ops, so it is
+    itself differentiable."""
+
+    __slots__ = ('reduction',)
+
+    def backward(self, g):
+        input, target = self.saved()
+        d = input - target
+        norm = 2.0 / d.numel() if self.reduction == 'mean' and d.numel() else 2.0
+        gd = d * norm * g
+        (ni, _), (nt, _) = self.next_functions
+        gi = reduce_grad(gd, input._data.shape, input._data.dtype) if ni is not None else None
+        gt = reduce_grad(-gd, target._data.shape, target._data.dtype) if nt is not None else None
+        return gi, gt
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', weight=None):
-    """Mean squared error (``weight`` scales each element, as PyTorch 2.6+ allows)."""
+    """Mean squared error (``weight``: per-element weights shaped like ``input``)."""
     _check_same_size(input, target, 'mse_loss')
-    d = input - target
-    loss = d * d
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, legacy_reduction(size_average, reduce, reduction))
+        d = input - target
+        return _weighted(d * d, weight, input, reduction, True)
+    if not (_grad_enabled() and (input.requires_grad or target.requires_grad)) or reduction not in _REDUCTIONS:
+        d = input - target
+        return _reduce(d * d, reduction)
+    # One node for the whole loss, as PyTorch records it (``MseLossBackward0``).
+    with no_grad():
+        d = input - target
+        loss = _reduce(d * d, reduction)
+    node = MseLossBackward0((grad_edge(input), grad_edge(target)))
+    node.save(input, target)
+    node.reduction = reduction
+    loss.grad_fn = node
+    loss._requires_grad = True
+    return loss
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction='mean', beta=1.0):
@@ -350,7 +397,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
     d = (input - target).abs()
     loss = (d * d * 0.5).where(d < delta, (d - 0.5 * delta) * delta)
     if weight is not None:
-        loss = loss * weight
+        return _weighted(loss, weight, input, reduction, False)
     return _reduce(loss, reduction)
 
 
