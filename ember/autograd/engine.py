@@ -177,69 +177,63 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
             buffers[node] = buf = [None] * node.n_outputs
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    # Count incoming edges for every node reachable from the roots.
-    deps = {}
+    # Count incoming edges for every node reachable from the roots (its keys: the nodes seen).
+    deps = dict.fromkeys(buffers, 0)
     stack = list(buffers)
-    seen = set(stack)
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is not None:
-                if nxt in deps:
-                    deps[nxt] += 1
-                else:
+                d = deps.get(nxt)
+                if d is None:
                     deps[nxt] = 1
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append(nxt)
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = d + 1
 
     needed = None
     if capture is not None or targets is not None:
-        needed = _needed_nodes(seen, capture if capture is not None else targets, targets is not None)
+        needed = _needed_nodes(deps, capture if capture is not None else targets, targets is not None)
     captured = [None] * n_captured
-    ready = [node for node in buffers if node not in deps]
+    # ``ready`` holds (node, gradient buffer) pairs; a buffer stays in ``buffers`` only while some
+    # edges into its node have not delivered yet, so a node with one incoming edge (a chain) never
+    # enters the dicts after the counting pass.
+    ready = [(node, buffers.pop(node)) for node in list(buffers) if deps[node] == 0]
 
     anomaly = _anomaly[0]
     check_nan = anomaly and _anomaly[1]
+    plain = needed is None and not anomaly
     token = _grad_var.set(bool(create_graph))
     try:
         while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
-            outs = None
-            if buf is not None:
-                hooks = node._hooks
-                leaf = type(node) is AccumulateGrad
-                if leaf:
-                    th = node.variable._hooks
-                    if th:
-                        buf[0] = _call_tensor_hooks(th, buf[0])
-                elif hooks is not None:
-                    buf = _call_tensor_pre_hooks(hooks, buf)
-                if capture is not None and node in capture:
-                    for nr, i in capture[node]:
-                        captured[i] = buf[nr]
-                if needed is None or node in needed:
-                    if hooks is not None and hooks.pre:
-                        buf = _call_pre_hooks(hooks.pre, buf)
-                    if anomaly:
-                        outs = _run_node_anomaly(node, buf, check_nan)
-                    elif leaf:
-                        if buf[0] is not None:
-                            node.backward(buf[0])
-                        outs = ()
-                    else:
-                        outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
-                        if type(outs) is not tuple:
-                            outs = (outs,)
-                    if hooks is not None and hooks.post:
-                        outs = _call_post_hooks(hooks.post, outs, buf)
-                    if not retain_graph:
-                        node._release()
-            for i, (nxt, nr) in enumerate(node.next_functions):
+            node, buf = ready.pop()
+            if buf is None:
+                outs = (None,) * len(node.next_functions)
+            elif plain and node._hooks is None and type(node) is not AccumulateGrad:
+                outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
+                if type(outs) is not tuple:
+                    outs = (outs,)
+                if not retain_graph:
+                    node._release()
+            else:
+                outs = _run_node(node, buf, capture, captured, needed, anomaly, check_nan, retain_graph)
+            for (nxt, nr), g in zip(node.next_functions, outs, strict=True):
                 if nxt is None:
                     continue
-                if outs is not None:
-                    g = outs[i]
+                d = deps[nxt]
+                if d == 1:  # the last edge into nxt: it is ready
+                    b = buffers.pop(nxt, None)
+                    if g is not None:
+                        if b is None:
+                            if nxt.n_outputs == 1:
+                                b = [g]
+                            else:
+                                b = [None] * nxt.n_outputs
+                                b[nr] = g
+                        else:
+                            b[nr] = g if b[nr] is None else b[nr] + g
+                    ready.append((nxt, b))
+                else:
+                    deps[nxt] = d - 1
                     if g is not None:
                         b = buffers.get(nxt)
                         if b is None:
@@ -247,13 +241,44 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
                             b[nr] = g
                         else:
                             b[nr] = g if b[nr] is None else b[nr] + g
-                d = deps[nxt] - 1
-                deps[nxt] = d
-                if d == 0:
-                    ready.append(nxt)
     finally:
         _grad_var.reset(token)
     return captured
+
+
+def _run_node(node, buf, capture, captured, needed, anomaly, check_nan, retain_graph):
+    """Run one node that received gradients ``buf`` with its hooks, captures and anomaly checks;
+    its input gradients (None for each edge when ``needed`` excludes it)."""
+    hooks = node._hooks
+    leaf = type(node) is AccumulateGrad
+    if leaf:
+        th = node.variable._hooks
+        if th:
+            buf[0] = _call_tensor_hooks(th, buf[0])
+    elif hooks is not None:
+        buf = _call_tensor_pre_hooks(hooks, buf)
+    if capture is not None and node in capture:
+        for nr, i in capture[node]:
+            captured[i] = buf[nr]
+    if needed is not None and node not in needed:
+        return (None,) * len(node.next_functions)
+    if hooks is not None and hooks.pre:
+        buf = _call_pre_hooks(hooks.pre, buf)
+    if anomaly:
+        outs = _run_node_anomaly(node, buf, check_nan)
+    elif leaf:
+        if buf[0] is not None:
+            node.backward(buf[0])
+        outs = ()
+    else:
+        outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
+        if type(outs) is not tuple:
+            outs = (outs,)
+    if hooks is not None and hooks.post:
+        outs = _call_post_hooks(hooks.post, outs, buf)
+    if not retain_graph:
+        node._release()
+    return outs
 
 
 def _run_node_anomaly(node, buf, check_nan):

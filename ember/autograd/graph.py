@@ -105,6 +105,22 @@ class Node:
         return self.__dict__.setdefault('_metadata', {})
 
 
+_object_new = object.__new__
+
+
+def new_node(cls, next_functions):
+    """``cls(next_functions)`` for a ``Node`` subclass that keeps ``Node.__init__``: the same
+    fields, set without the cost of a type call (hot forward paths make one node per op)."""
+    node = _object_new(cls)
+    node.next_functions = next_functions
+    node._saved = ()
+    node._released = False
+    node._hooks = None
+    if _anomaly[0]:
+        _record_forward_trace(node)
+    return node
+
+
 class _Hooks:
     """Hooks of one node, in the order the engine runs them.
 

@@ -51,6 +51,18 @@ class SavedOutputNode(Node):
 
     def saved_output(self):
         """The saved output (None if the op did not need to save it)."""
+        arr = self.saved_output_data()
+        if arr is None:
+            return None
+        if _grad_enabled():
+            t = _wrap(arr, True, self)
+        else:
+            t = _wrap(arr)
+        t._vc = self._out[1]
+        return t
+
+    def saved_output_data(self):
+        """The saved output's array, after the same checks as ``saved_output``."""
         saved = self._out
         if saved is None:
             if self._released:
@@ -66,12 +78,7 @@ class SavedOutputNode(Node):
                 f'{vc[0]}; expected version {ver} instead. Hint: enable anomaly detection with '
                 'ember.autograd.set_detect_anomaly(True) to find the operation that failed to compute its '
                 'gradient.')
-        if _grad_enabled():
-            t = _wrap(arr, True, self)
-        else:
-            t = _wrap(arr)
-        t._vc = vc
-        return t
+        return arr
 
     def _release(self):
         if self._saved:

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import _grad_enabled
-from ..autograd.graph import Node, grad_edge
+from ..autograd.graph import Node, grad_edge, new_node
 from . import special as _special
 from ._inplace import inplace_variant
 from ._node import SavedOutputNode, reduce_grad
@@ -355,26 +355,55 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 # ---- binary ops -----------------------------------------------------------------------------
 
 class _BinaryNode(SavedOutputNode):
-    """Backward of a binary op; ``sa``/``sb`` hold scalar operands, ``meta`` input shapes/dtypes."""
+    """Backward of a binary op. ``sa``/``sb`` hold scalar operands; ``meta`` the input shapes and
+    dtypes, or None when every tensor input has the result's shape and dtype and every scalar is a
+    Python number (the gradient then needs no reduction nor cast).
+
+    Rows made with ``arrays=True`` have formulas of plain arithmetic operators. Without
+    ``create_graph`` and with ``meta`` None, backward runs those formulas on the arrays themselves:
+    the operands share one shape and dtype, so NumPy computes exactly what the Ember ops would.
+    """
 
     __slots__ = ('sa', 'sb', 'meta')
     _fa = _fb = None
     _saves_r = False
+    _arrays = False
 
     def backward(self, g):
         a, b = self.saved() if self._saved or self._released else (None, None)
+        (na, _), (nb, _) = self.next_functions
+        meta = self.meta
+        if meta is None and self._arrays and not _grad_enabled():
+            gd = g._data
+            a = self.sa if a is None else a._data
+            b = self.sb if b is None else b._data
+            r = self.saved_output_data() if self._saves_r else None
+            ga = gb = None
+            if na is not None:
+                ga = self._fa(gd, a, b, r)
+                ga = g if ga is gd else _wrap(ga)
+            if nb is not None:
+                gb = self._fb(gd, a, b, r)
+                gb = g if gb is gd else _wrap(gb)
+            return ga, gb
         if a is None:
             a = self.sa
         if b is None:
             b = self.sb
         r = self.saved_output() if self._saves_r else None
-        (na, _), (nb, _) = self.next_functions
+        if meta is None:
+            meta = ((g._data.shape, g._data.dtype),) * 2
         ga = gb = None
         if na is not None:
-            ga = reduce_grad(self._fa(g, a, b, r), *self.meta[0])
+            ga = reduce_grad(self._fa(g, a, b, r), *meta[0])
         if nb is not None:
-            gb = reduce_grad(self._fb(g, a, b, r), *self.meta[1])
+            gb = reduce_grad(self._fb(g, a, b, r), *meta[1])
         return ga, gb
+
+    def _release(self):
+        # Most binary nodes keep nothing (add, sub, an op with a scalar): skip the general method.
+        if self._saved or self._out is not None:
+            SavedOutputNode._release(self)
 
 
 class _NotImplementedNode(Node):
@@ -389,7 +418,7 @@ class _NotImplementedNode(Node):
 
 
 def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, guard=None, operands='any',
-            names=None, no_bool=False, doc=None):
+            names=None, no_bool=False, arrays=False, doc=None):
     """Make ``ember.<name>(input, other, *, out=None)``.
 
     ``fa``/``fb`` give the gradient w.r.t. each operand from ``(g, a, b, r)``, where a scalar
@@ -399,12 +428,13 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
     every call; ``no_bool`` refuses bool operands (subtraction). ``operands``: 'any' (either may
     be a Python scalar), 'self' (``input`` must be a Tensor) or 'tensors'. ``names`` =
     (tensor-tensor, tensor-scalar, scalar-tensor) node names; a None entry records a node whose
-    backward raises (no derivative in PyTorch).
+    backward raises (no derivative in PyTorch). ``arrays``: ``fa``/``fb`` use only arithmetic
+    operators, so they also apply to NumPy arrays (see ``_BinaryNode``).
 
     The returned function is one of three bodies, so that an op without checks (add, mul,
     comparisons) pays for none: promote, run the kernel, wrap, and record only under grad.
     """
-    record = None if fa is None else _recorder(name, fa, fb, needs_a, needs_b, names)
+    record = None if fa is None else _recorder(name, fa, fb, needs_a, needs_b, names, arrays)
     record_ts = None if record is None else record.tensor_scalar
     check_types = operands != 'any'
     tensors_only = operands == 'tensors'
@@ -476,9 +506,10 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
 
 
 _NO_EDGE = (None, 0)
+_PY_SCALARS = (float, int, bool)
 
 
-def _recorder(name, fa, fb, needs_a, needs_b, names):
+def _recorder(name, fa, fb, needs_a, needs_b, names, arrays):
     """``record(r, input, other, ta, tb)``: attach the op's backward node to its result ``r``."""
     names = names or (_camel(name) + 'Backward0',) * 3
     made = {}
@@ -488,7 +519,7 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
                 made[n] = type('NotImplemented', (_NotImplementedNode,), {'__slots__': (), '_op': name})
             else:
                 made[n] = type(n, (_BinaryNode,), {'__slots__': (), '_fa': staticmethod(fa), '_fb': staticmethod(fb),
-                                                   '_saves_r': 'r' in needs_a + needs_b})
+                                                   '_saves_r': 'r' in needs_a + needs_b, '_arrays': arrays})
     node_tt, node_ts, node_st = (made[n] for n in names)
     a_for_a, b_for_a, r_for_a = 'a' in needs_a, 'b' in needs_a, 'r' in needs_a
     a_for_b, b_for_b, r_for_b = 'a' in needs_b, 'b' in needs_b, 'r' in needs_b
@@ -500,7 +531,8 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
             cls = node_tt if tb is not None else node_ts
         else:
             cls = node_st
-        node = cls((grad_edge(ta) if ta is not None else _NO_EDGE, grad_edge(tb) if tb is not None else _NO_EDGE))
+        node = new_node(cls, (grad_edge(ta) if ta is not None else _NO_EDGE,
+                              grad_edge(tb) if tb is not None else _NO_EDGE))
         if cls._fa is not None:
             sa = ta if (ra and a_for_a) or (rb and a_for_b) else None
             sb = tb if (ra and b_for_a) or (rb and b_for_b) else None
@@ -508,8 +540,14 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
                 node.save(sa, sb)
             node.sa = input if ta is None else None
             node.sb = other if tb is None else None
-            node.meta = (None if ta is None else (ta._data.shape, ta._data.dtype),
-                         None if tb is None else (tb._data.shape, tb._data.dtype))
+            if ta is None:
+                same = type(input) in _PY_SCALARS
+            elif tb is None:
+                same = type(other) in _PY_SCALARS
+            else:
+                same = ta._data.shape == tb._data.shape and ta._data.dtype == tb._data.dtype
+            node.meta = None if same else (None if ta is None else (ta._data.shape, ta._data.dtype),
+                                           None if tb is None else (tb._data.shape, tb._data.dtype))
             if (ra and r_for_a) or (rb and r_for_b):
                 node.save_output(r)
         r.grad_fn = node
@@ -517,16 +555,22 @@ def _recorder(name, fa, fb, needs_a, needs_b, names):
 
     ts_saves_a = a_for_a
     ts_saves_r = r_for_a
+    ts_formula = node_ts._fa is not None
 
     def record_tensor_scalar(r, input, other):
-        # ``record`` specialised to ``input`` a tensor requiring grad and ``other`` a Python scalar.
-        node = node_ts((grad_edge(input), _NO_EDGE))
-        if node_ts._fa is not None:
+        # ``record`` specialised to ``input`` a tensor requiring grad and ``other`` a Python scalar,
+        # with ``grad_edge`` inlined for an input that is not a view.
+        fn = input.grad_fn
+        if fn is not None and input._base is None:
+            node = new_node(node_ts, ((fn, input._output_nr), _NO_EDGE))
+        else:
+            node = new_node(node_ts, (grad_edge(input), _NO_EDGE))
+        if ts_formula:
             if ts_saves_a:
                 node.save(input, None)
             node.sa = None
             node.sb = other
-            node.meta = ((input._data.shape, input._data.dtype), None)
+            node.meta = None
             if ts_saves_r:
                 node.save_output(r)
         r.grad_fn = node
@@ -596,14 +640,16 @@ def _fnone(g, a, b, r):
     return None
 
 
-_add = _binary('add', np.add, _ga, _ga)
-_sub = _binary('sub', np.subtract, _ga, _gneg, no_bool=True,
+_add = _binary('add', np.add, _ga, _ga, arrays=True)
+_sub = _binary('sub', np.subtract, _ga, _gneg, no_bool=True, arrays=True,
                names=('SubBackward0', 'SubBackward0', 'RsubBackward1'))
-mul = _binary('mul', np.multiply, lambda g, a, b, r: g * b, lambda g, a, b, r: g * a, needs_a='b', needs_b='a')
+mul = _binary('mul', np.multiply, lambda g, a, b, r: g * b, lambda g, a, b, r: g * a, needs_a='b', needs_b='a',
+              arrays=True)
 multiply = mul
 # PyTorch computes ``2 / x`` as ``x.reciprocal() * 2``, hence the scalar-tensor node name.
 _true_div = _binary('div', np.true_divide, lambda g, a, b, r: g / b, lambda g, a, b, r: -g * r / b,
-                    needs_a='b', needs_b='br', ints=_floatify, names=('DivBackward0', 'DivBackward0', 'MulBackward0'))
+                    needs_a='b', needs_b='br', ints=_floatify, arrays=True,
+                    names=('DivBackward0', 'DivBackward0', 'MulBackward0'))
 
 
 def _trunc_divide(x, y):
