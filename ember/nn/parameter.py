@@ -49,9 +49,48 @@ class Buffer(Tensor):
 
 
 class UninitializedParameter(Parameter):
-    """Placeholder of lazy modules; materialised on first forward."""
+    """A parameter whose shape is not known yet (lazy modules' weights before their first forward).
+
+    It holds no data: reading its shape raises, as in PyTorch. ``materialize(shape)`` turns it, in
+    place, into a ``Parameter`` of that shape (uninitialised values) with the dtype given at construction.
+    """
 
     __slots__ = ()
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from .._creation import empty
+        p = empty(0, device=device, dtype=dtype).as_subclass(cls)
+        p.requires_grad_(requires_grad)
+        return p
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Become a ``Parameter`` of ``shape`` (dtype: ``dtype``, else the one given at construction)."""
+        from .._creation import empty
+        self._data = empty(tuple(shape), device=device, dtype=dtype if dtype is not None else self.dtype)._data
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def share_memory_(self):
+        raise RuntimeError("Can't share memory on an uninitialized parameter or buffer. Call `forward` to "
+                           "initialize the parameters before calling `module.share_memory()`.")
+
+    def __repr__(self):
+        return f'<{type(self).__name__}>'
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, dtype=self.dtype)
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        return type(self), (self.requires_grad, None, self.dtype)
 
 
 def is_lazy(param):

@@ -1,6 +1,8 @@
 from .module import Module, register_module_forward_hook, register_module_forward_pre_hook
 from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .linear import Identity, Linear, Bilinear
+from .lazy import (LazyModuleMixin, LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
+                   LazyConvTranspose2d, LazyConvTranspose3d)
 from .flatten import Flatten, Unflatten
 from .activation import (ReLU, ReLU6, LeakyReLU, PReLU, ELU, CELU, SELU, GELU, SiLU, Mish, Sigmoid, Tanh, Hardtanh,
                          Hardsigmoid, Hardswish, Softplus, Softsign, Softmax, LogSoftmax, Softmin, Softmax2d,

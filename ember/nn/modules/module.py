@@ -541,7 +541,8 @@ class Module:
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or
                 self._backward_pre_hooks or _global_forward_hooks or _global_forward_pre_hooks):
             return self.forward(*args, **kwargs)
-        for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
+        # over snapshots: a hook may remove itself (lazy modules' does)
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -556,7 +557,7 @@ class Module:
             bw = BackwardHook(self)
             args = bw.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
-        for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+        for hook_id, hook in [*_global_forward_hooks.items(), *self._forward_hooks.items()]:
             if hook_id in self._forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)
             else:
