@@ -23,6 +23,7 @@ def _parse():
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--only', default=None, help='comma-separated workload names')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
+    p.add_argument('--markdown', default=None, help='also write the table, with the machine described, to this file')
     p.add_argument('--no-memory', action='store_true', help='skip the peak-memory measurement')
     p.add_argument('--probe', nargs=2, metavar=('WORKLOAD', 'LIB'), help=argparse.SUPPRESS)
     return p.parse_args()
@@ -72,6 +73,35 @@ def _peak_mib(name, lib_name):
     return r.stdout.strip() or 'n/a' if r.returncode == 0 else 'failed'
 
 
+def _machine():
+    """One line describing this machine and the libraries measured."""
+    import os
+    import platform
+
+    import numpy as np
+    import torch
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    load = ', '.join(f'{v:.1f}' for v in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'
+    return (f'{cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}, NumPy {np.__version__}, '
+            f'PyTorch {torch.__version__}; load average {load}')
+
+
+def _write_markdown(path, results, threads, repeat, machine):
+    lines = [f'Machine: {machine}. Threads: Ember {threads[0]}, PyTorch {threads[1]}; median of {repeat} '
+             'alternating runs; peak MiB as described in `benchmarks/run.py`.', '',
+             '| workload | Ember ms | PyTorch ms | ratio | Ember peak MiB | PyTorch peak MiB |',
+             '|---|---:|---:|---:|---:|---:|']
+    for r in results:
+        lines.append(f'| {r["workload"]}: {r["description"]} | {r["ember_median_ms"]:.3f} | '
+                     f'{r["torch_median_ms"]:.3f} | {r["ratio"]:.2f} | {r["ember_peak_mib"]} | {r["torch_peak_mib"]} |')
+    Path(path).write_text('\n'.join(lines) + '\n')
+
+
 def main():
     args = _parse()
     if args.probe:
@@ -87,6 +117,7 @@ def main():
         torch.set_num_threads(int(args.threads))
         ember.set_num_threads(int(args.threads))
     names = args.only.split(',') if args.only else list(WORKLOADS)
+    machine = _machine()
     results = []
     print(f'threads: torch {torch.get_num_threads()}, ember {ember.get_num_threads()}; repeat {args.repeat}')
     print(f'{"workload":9} {"ember ms (min-max)":>26} {"torch ms (min-max)":>26} {"ratio":>7} '
@@ -115,10 +146,12 @@ def main():
     print(f'peak RSS of this process: {_rss_mib():.0f} MiB')
     for r in results:
         print(f'  {r["workload"]}: {r["description"]}')
+    threads = (ember.get_num_threads(), torch.get_num_threads())
     if args.json:
-        Path(args.json).write_text(json.dumps({'threads': {'ember': ember.get_num_threads(),
-                                                           'torch': torch.get_num_threads()},
-                                               'results': results}, indent=1))
+        record = {'machine': machine, 'threads': {'ember': threads[0], 'torch': threads[1]}, 'results': results}
+        Path(args.json).write_text(json.dumps(record, indent=1))
+    if args.markdown:
+        _write_markdown(args.markdown, results, threads, args.repeat, machine)
 
 
 if __name__ == '__main__':
