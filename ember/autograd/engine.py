@@ -172,10 +172,7 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
         node, nr = grad_edge(out)
         if node is None:
             raise RuntimeError(f'element {i} of tensors does not require grad and does not have a grad_fn')
-        buf = buffers.get(node)
-        if buf is None:
-            buffers[node] = buf = [None] * node.n_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        buffers[node] = _accumulate(buffers.get(node), node, nr, g)
 
     # Count incoming edges for every node reachable from the roots (its keys: the nodes seen).
     deps = dict.fromkeys(buffers, 0)
@@ -194,9 +191,9 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
     if capture is not None or targets is not None:
         needed = _needed_nodes(deps, capture if capture is not None else targets, targets is not None)
     captured = [None] * n_captured
-    # ``ready`` holds (node, gradient buffer) pairs; a buffer stays in ``buffers`` only while some
-    # edges into its node have not delivered yet, so a node with one incoming edge (a chain) never
-    # enters the dicts after the counting pass.
+    # ``ready`` holds (node, gradient buffer) pairs (see ``_accumulate``); a buffer stays in
+    # ``buffers`` only while some edges into its node have not delivered yet, so a node with one
+    # incoming edge (a chain) never enters the dicts after the counting pass.
     ready = [(node, buffers.pop(node)) for node in list(buffers) if deps[node] == 0]
 
     anomaly = _anomaly[0]
@@ -209,13 +206,14 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
             if buf is None:
                 outs = (None,) * len(node.next_functions)
             elif plain and node._hooks is None and type(node) is not AccumulateGrad:
-                outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))
+                outs = node.backward(buf) if node.n_outputs == 1 else node.backward(tuple(buf))
                 if type(outs) is not tuple:
                     outs = (outs,)
                 if not retain_graph:
                     node._release()
             else:
-                outs = _run_node(node, buf, capture, captured, needed, anomaly, check_nan, retain_graph)
+                outs = _run_node(node, [buf] if node.n_outputs == 1 else buf, capture, captured, needed, anomaly,
+                                 check_nan, retain_graph)
             for (nxt, nr), g in zip(node.next_functions, outs, strict=True):
                 if nxt is None:
                     continue
@@ -223,27 +221,28 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
                 if d == 1:  # the last edge into nxt: it is ready
                     b = buffers.pop(nxt, None)
                     if g is not None:
-                        if b is None:
-                            if nxt.n_outputs == 1:
-                                b = [g]
-                            else:
-                                b = [None] * nxt.n_outputs
-                                b[nr] = g
-                        else:
-                            b[nr] = g if b[nr] is None else b[nr] + g
+                        b = g if b is None and nxt.n_outputs == 1 else _accumulate(b, nxt, nr, g)
                     ready.append((nxt, b))
                 else:
                     deps[nxt] = d - 1
                     if g is not None:
-                        b = buffers.get(nxt)
-                        if b is None:
-                            buffers[nxt] = b = [None] * nxt.n_outputs
-                            b[nr] = g
-                        else:
-                            b[nr] = g if b[nr] is None else b[nr] + g
+                        buffers[nxt] = _accumulate(buffers.get(nxt), nxt, nr, g)
     finally:
         _grad_var.reset(token)
     return captured
+
+
+def _accumulate(buf, node, nr, g):
+    """``node``'s gradient buffer ``buf`` (None while empty) with ``g`` added for output ``nr``. The
+    buffer of a one-output node is its gradient itself; of a multi-output node, a list with one
+    entry per output (None for outputs that got no gradient)."""
+    n = node.n_outputs
+    if n == 1:
+        return g if buf is None else buf + g
+    if buf is None:
+        buf = [None] * n
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+    return buf
 
 
 def _run_node(node, buf, capture, captured, needed, anomaly, check_nan, retain_graph):

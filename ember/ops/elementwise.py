@@ -357,53 +357,58 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
 class _BinaryNode(SavedOutputNode):
     """Backward of a binary op. ``sa``/``sb`` hold scalar operands; ``meta`` the input shapes and
     dtypes, or None when every tensor input has the result's shape and dtype and every scalar is a
-    Python number (the gradient then needs no reduction nor cast).
-
-    Rows made with ``arrays=True`` have formulas of plain arithmetic operators. Without
-    ``create_graph`` and with ``meta`` None, backward runs those formulas on the arrays themselves:
-    the operands share one shape and dtype, so NumPy computes exactly what the Ember ops would.
+    Python number (the gradient then needs no reduction nor cast). Each row's subclass gets its
+    ``backward`` from ``_binary_backward``.
     """
 
     __slots__ = ('sa', 'sb', 'meta')
     _fa = _fb = None
-    _saves_r = False
-    _arrays = False
 
+    def _release(self):
+        # Most binary nodes keep nothing (add, sub, an op with a scalar): skip the general method.
+        if self._saved or self._out is not None:
+            SavedOutputNode._release(self)
+
+
+def _binary_backward(fa, fb, saves_r, arrays):
+    """``backward`` of a ``_BinaryNode`` row: ``fa``/``fb`` on ``(g, a, b, r)``, summed back to the
+    input shapes and dtypes in ``meta``.
+
+    With ``arrays`` (formulas of plain arithmetic operators), no ``create_graph`` and ``meta``
+    None, the formulas run on the arrays themselves: the operands share one shape and dtype, so
+    NumPy computes exactly what the Ember ops would, without their dispatch.
+    """
     def backward(self, g):
         a, b = self.saved() if self._saved or self._released else (None, None)
         (na, _), (nb, _) = self.next_functions
         meta = self.meta
-        if meta is None and self._arrays and not _grad_enabled():
+        if arrays and meta is None and not _grad_enabled():
             gd = g._data
             a = self.sa if a is None else a._data
             b = self.sb if b is None else b._data
-            r = self.saved_output_data() if self._saves_r else None
+            r = self.saved_output_data() if saves_r else None
             ga = gb = None
             if na is not None:
-                ga = self._fa(gd, a, b, r)
+                ga = fa(gd, a, b, r)
                 ga = g if ga is gd else _wrap(ga)
             if nb is not None:
-                gb = self._fb(gd, a, b, r)
+                gb = fb(gd, a, b, r)
                 gb = g if gb is gd else _wrap(gb)
             return ga, gb
         if a is None:
             a = self.sa
         if b is None:
             b = self.sb
-        r = self.saved_output() if self._saves_r else None
+        r = self.saved_output() if saves_r else None
         if meta is None:
             meta = ((g._data.shape, g._data.dtype),) * 2
         ga = gb = None
         if na is not None:
-            ga = reduce_grad(self._fa(g, a, b, r), *meta[0])
+            ga = reduce_grad(fa(g, a, b, r), *meta[0])
         if nb is not None:
-            gb = reduce_grad(self._fb(g, a, b, r), *meta[1])
+            gb = reduce_grad(fb(g, a, b, r), *meta[1])
         return ga, gb
-
-    def _release(self):
-        # Most binary nodes keep nothing (add, sub, an op with a scalar): skip the general method.
-        if self._saved or self._out is not None:
-            SavedOutputNode._release(self)
+    return backward
 
 
 class _NotImplementedNode(Node):
@@ -435,7 +440,8 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
     comparisons) pays for none: promote, run the kernel, wrap, and record only under grad.
     """
     record = None if fa is None else _recorder(name, fa, fb, needs_a, needs_b, names, arrays)
-    record_ts = None if record is None else record.tensor_scalar
+    ts_cls, ts_saves_a, ts_saves_r = (None, False, False) if record is None or record.tensor_scalar is None else \
+        record.tensor_scalar
     check_types = operands != 'any'
     tensors_only = operands == 'tensors'
 
@@ -483,8 +489,23 @@ def _binary(name, kernel, fa=None, fb=None, needs_a='', needs_b='', ints=None, g
                 # Fast path for the commonest call, float tensor op Python float: NumPy's own
                 # promotion already gives PyTorch's result dtype here.
                 r = _wrap(kernel(input._data, other))
-                if record_ts is not None and input._requires_grad and _grad_enabled():
-                    record_ts(r, input, other)
+                if record is not None and input._requires_grad and _grad_enabled():
+                    if ts_cls is None:
+                        record(r, input, other, input, None)
+                    else:
+                        # ``record`` specialised to this case, ``grad_edge`` inlined for a non-view input.
+                        fn = input.grad_fn
+                        node = new_node(ts_cls, ((fn, input._output_nr) if fn is not None and input._base is None
+                                                 else grad_edge(input), _NO_EDGE))
+                        if ts_saves_a:
+                            node.save(input, None)
+                        node.sa = None
+                        node.sb = other
+                        node.meta = None
+                        if ts_saves_r:
+                            node.save_output(r)
+                        r.grad_fn = node
+                        r._requires_grad = True
                 if out is not None:
                     return write_out(out, r)
                 return r
@@ -518,8 +539,9 @@ def _recorder(name, fa, fb, needs_a, needs_b, names, arrays):
             if n is None:
                 made[n] = type('NotImplemented', (_NotImplementedNode,), {'__slots__': (), '_op': name})
             else:
-                made[n] = type(n, (_BinaryNode,), {'__slots__': (), '_fa': staticmethod(fa), '_fb': staticmethod(fb),
-                                                   '_saves_r': 'r' in needs_a + needs_b, '_arrays': arrays})
+                made[n] = type(n, (_BinaryNode,), {
+                    '__slots__': (), '_fa': staticmethod(fa), '_fb': staticmethod(fb),
+                    'backward': _binary_backward(fa, fb, 'r' in needs_a + needs_b, arrays)})
     node_tt, node_ts, node_st = (made[n] for n in names)
     a_for_a, b_for_a, r_for_a = 'a' in needs_a, 'b' in needs_a, 'r' in needs_a
     a_for_b, b_for_b, r_for_b = 'a' in needs_b, 'b' in needs_b, 'r' in needs_b
@@ -553,30 +575,9 @@ def _recorder(name, fa, fb, needs_a, needs_b, names, arrays):
         r.grad_fn = node
         r._requires_grad = True
 
-    ts_saves_a = a_for_a
-    ts_saves_r = r_for_a
-    ts_formula = node_ts._fa is not None
-
-    def record_tensor_scalar(r, input, other):
-        # ``record`` specialised to ``input`` a tensor requiring grad and ``other`` a Python scalar,
-        # with ``grad_edge`` inlined for an input that is not a view.
-        fn = input.grad_fn
-        if fn is not None and input._base is None:
-            node = new_node(node_ts, ((fn, input._output_nr), _NO_EDGE))
-        else:
-            node = new_node(node_ts, (grad_edge(input), _NO_EDGE))
-        if ts_formula:
-            if ts_saves_a:
-                node.save(input, None)
-            node.sa = None
-            node.sb = other
-            node.meta = None
-            if ts_saves_r:
-                node.save_output(r)
-        r.grad_fn = node
-        r._requires_grad = True
-
-    record.tensor_scalar = record_tensor_scalar
+    # What the op's fast path (a tensor requiring grad with a Python float) needs to record
+    # inline: None when that node is one whose backward raises.
+    record.tensor_scalar = (node_ts, a_for_a, r_for_a) if node_ts._fa is not None else None
     return record
 
 
