@@ -335,6 +335,17 @@ class Tensor:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
+    # As torch.Tensor: NumPy scalars and arrays on the left of an operator defer to the tensor's
+    # reflected operator (``np.float64(2) * t`` is a tensor), and NumPy ufuncs applied to tensors
+    # return tensors, bool results as uint8.
+    __array_priority__ = 1000
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        from ._creation import from_numpy
+        return from_numpy(np.asarray(array))
+
     def __float__(self):
         return float(self._scalar('float'))
 

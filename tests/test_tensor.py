@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import ember
+from oracle import check
 
 
 def _norm(v):
@@ -194,3 +195,25 @@ def test_legacy_tensor_follows_default_dtype():
     finally:
         ember.set_default_dtype(ember.float32)
     assert ember.Tensor(ember.Size([2, 3])).shape == (2, 3)
+
+
+def test_number_divided_by_tensor_rounds_like_torch():
+    # PyTorch computes ``k / t`` as ``t.reciprocal() * k``: the same bits, and a MulBackward0 node.
+    a = np.random.default_rng(0).uniform(0.1, 10, 5000).astype(np.float32)
+    for k in (3.0, 7, np.float64(2.5)):
+        np.testing.assert_array_equal((k / ember.tensor(a)).numpy(), (k / torch.tensor(a)).numpy())
+    check(lambda lib, x: 2 / x, (3, 4), low=0.5, high=2.0)
+    assert type((2 / ember.ones(2, requires_grad=True)).grad_fn).__name__ == 'MulBackward0'
+    assert (2 / ember.tensor([2, 4])).dtype == ember.float32
+
+
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+@pytest.mark.parametrize('fn', [lambda x: np.float64(2) * x, lambda x: np.float32(2) + x, lambda x: np.int64(3) - x,
+                                lambda x: np.float64(2) / x, lambda x: np.exp(x), lambda x: np.add(x, 1),
+                                lambda x: np.greater(x, 0.5)])
+def test_numpy_operands_and_ufuncs_give_tensors_like_torch(fn):
+    a = np.linspace(0.1, 1, 6, dtype=np.float32).reshape(2, 3)
+    e, t = fn(ember.tensor(a)), fn(torch.tensor(a))
+    assert isinstance(e, ember.Tensor) and isinstance(t, torch.Tensor)
+    assert str(e.dtype).split('.')[1] == str(t.dtype).split('.')[1]
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6)

@@ -1223,7 +1223,10 @@ def _rsub(self, other):
 
 
 def _rdiv(self, other):
-    return _true_div(other, self)
+    # ``number / tensor`` is ``tensor.reciprocal() * number`` in PyTorch (MulBackward0, and its rounding).
+    if isinstance(other, Tensor):
+        return _true_div(other, self)
+    return mul(reciprocal(self), other)
 
 
 def _rpow(self, other):
