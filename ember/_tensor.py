@@ -9,6 +9,8 @@ which in-place ops on views use to rewrite the base's history (see ``ops/inplace
 Operator methods and most named methods are attached by ``ember.ops`` from the op modules,
 so each op is defined once and shared by ``ember.op``, ``Tensor.op`` and ``nn.functional``.
 """
+import sys
+
 import numpy as np
 
 from . import _dtype
@@ -17,6 +19,7 @@ from ._size import Size
 from .autograd.grad_mode import _grad_enabled
 
 _ndarray = np.ndarray
+_getrefcount = sys.getrefcount
 _new_size = tuple.__new__  # shapes of arrays are already tuples of ints: skip Size's checks
 
 
@@ -488,12 +491,37 @@ def _wrap(arr, requires_grad=False, grad_fn=None):
     return t
 
 
-def _accumulate_into_leaf(t, grad):
+def _sole_array(grad):
+    """``grad``'s array if no other object can reach its memory, else None: a whole writable
+    C-contiguous block that is its own array or a view of one held only by it (and by ``grad``'s
+    view base, itself held only by ``grad``). Counts include this function's names and
+    ``sys.getrefcount``'s argument."""
+    arr = grad._data
+    if type(arr) is not _ndarray or not (arr.flags.c_contiguous and arr.flags.writeable) or _getrefcount(arr) != 3:
+        return None
+    owner = arr.base
+    if owner is None:
+        return arr if arr.flags.owndata else None
+    holders = 3  # arr.base, the name ``owner`` and getrefcount's argument
+    view_base = grad._base
+    if view_base is not None:
+        if view_base._data is not owner or _getrefcount(view_base) != 3:
+            return None
+        holders = 4  # and view_base._data
+    if type(owner) is not _ndarray or owner.base is not None or not owner.flags.owndata \
+            or owner.nbytes != arr.nbytes or _getrefcount(owner) != holders:
+        return None
+    return arr
+
+
+def _accumulate_into_leaf(t, grad, owned_refs=0):
     """``t.grad += grad`` as PyTorch's AccumulateGrad does it.
 
-    Without create_graph the first gradient is copied into a fresh array (the incoming one may be
-    shared with other leaves or with the caller) and later ones are added in place. With
-    create_graph the sum is recorded so that ``.grad`` keeps its own history.
+    Without create_graph the first gradient becomes ``.grad``: its array is taken over, as PyTorch
+    steals an unshared gradient, when nothing else can reach it (``grad`` has at most ``owned_refs``
+    references, the caller's count for an unshared gradient, and ``_sole_array`` finds its memory
+    unshared), else copied; later ones are added in place. With create_graph the sum is recorded so
+    that ``.grad`` keeps its own history.
     """
     record = _grad_enabled()
     if grad._data.dtype != t._data.dtype:
@@ -505,7 +533,8 @@ def _accumulate_into_leaf(t, grad):
         # that other leaves may also receive) and later gradients are added out of place.
         t._grad = grad.clone() if t._grad is None else t._grad + grad
     elif t._grad is None:
-        t._grad = _wrap(np.array(grad._data, copy=True, order='C'))
+        arr = _sole_array(grad) if owned_refs and _getrefcount(grad) <= owned_refs else None
+        t._grad = _wrap(arr if arr is not None else np.array(grad._data, copy=True, order='C'))
     else:
         g = t._grad._data
         if g.flags.writeable:

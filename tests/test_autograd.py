@@ -695,3 +695,71 @@ def test_deep_graph_backward_and_deletion_do_not_recurse():
     ''')
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == 'ok', r.stderr[-2000:]
+
+
+# ---- leaves take over unshared gradients (no copy), never shared ones ----------------------------
+
+def test_leaves_never_alias_a_shared_gradient():
+    a, b = ember.ones(3, requires_grad=True), ember.ones(3, requires_grad=True)
+    (a + b).sum().backward()  # both leaves receive the same gradient tensor
+    a.grad.add_(1)
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+
+    stored = []
+    y = a + 0
+    y.register_hook(stored.append)
+    a.grad = None
+    y.sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), stored[0].numpy())
+
+    g = ember.full((3,), 2.0)
+    a.grad = None
+    a.backward(g)
+    g.add_(1)
+    assert a.grad.tolist() == [2.0, 2.0, 2.0]
+
+    handle = a.register_hook(lambda grad: g)
+    a.grad = None
+    (a * 2).sum().backward()
+    handle.remove()
+    assert not np.shares_memory(a.grad.numpy(), g.numpy())
+
+    y = a + 0
+    y.retain_grad()
+    a.grad = None
+    (y * 1).sum().backward()
+    assert not np.shares_memory(a.grad.numpy(), y.grad.numpy())
+
+
+def test_leaves_take_over_unshared_gradients(monkeypatch):
+    import ember._tensor as tensor_module
+
+    copies = []
+
+    class CountingNumpy:
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def array(self, *args, **kwargs):
+            copies.append(args[0].shape)
+            return np.array(*args, **kwargs)
+
+    ember.manual_seed(0)
+    model = ember.nn.Sequential(ember.nn.Linear(6, 5), ember.nn.ReLU(), ember.nn.Linear(5, 2))
+    x = ember.randn(4, 6)
+    monkeypatch.setattr(tensor_module, 'np', CountingNumpy())
+    (model(x) ** 2).sum().backward()
+    monkeypatch.undo()
+    assert copies == []
+    grads = [p.grad.numpy() for p in model.parameters()]
+    assert all(g.flags.c_contiguous and g.flags.writeable for g in grads)
+    for i, gi in enumerate(grads):
+        assert not any(np.shares_memory(gi, gj) for gj in grads[i + 1:])
+    t = [p.detach().numpy().copy() for p in model.parameters()]
+    tm = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
+    with torch.no_grad():
+        for p, v in zip(tm.parameters(), t):
+            p.copy_(torch.from_numpy(v))
+    (tm(torch.from_numpy(x.numpy())) ** 2).sum().backward()
+    for g, p in zip(grads, tm.parameters()):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-5, atol=1e-6)

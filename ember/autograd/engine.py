@@ -212,6 +212,9 @@ def _run(outputs, grads, retain_graph, create_graph, capture, targets, n_capture
                 if not retain_graph:
                     node._release()
             else:
+                # Drop this loop's own references to earlier gradients first: a leaf's AccumulateGrad
+                # takes over a gradient array nothing else references (see ``_accumulate_into_leaf``).
+                outs = g = b = None
                 outs = _run_node(node, [buf] if node.n_outputs == 1 else buf, capture, captured, needed, anomaly,
                                  check_nan, retain_graph)
             for (nxt, nr), g in zip(node.next_functions, outs, strict=True):
@@ -267,7 +270,10 @@ def _run_node(node, buf, capture, captured, needed, anomaly, check_nan, retain_g
         outs = _run_node_anomaly(node, buf, check_nan)
     elif leaf:
         if buf[0] is not None:
-            node.backward(buf[0])
+            if th or hooks is not None:  # a hook's result may be held elsewhere
+                node.backward(buf[0])
+            else:
+                node.take(buf[0])
         outs = ()
     else:
         outs = node.backward(buf[0]) if node.n_outputs == 1 else node.backward(tuple(buf))

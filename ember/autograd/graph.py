@@ -183,6 +183,14 @@ class AccumulateGrad(Node):
         _accumulate_into_leaf(self.variable, grad)
         return ()
 
+    def take(self, grad):
+        """``backward`` for the engine, which holds no other reference to an unshared ``grad``: its
+        array may become ``.grad`` without a copy, as PyTorch steals an unshared gradient."""
+        from .._tensor import _accumulate_into_leaf
+        # References to an unshared gradient here: the engine's loop variable and buffer list, this
+        # call's argument, _accumulate_into_leaf's argument and sys.getrefcount's own.
+        _accumulate_into_leaf(self.variable, grad, 5)
+
 
 def grad_edge(t):
     """The edge a new node records for input ``t``: ``(grad_fn, output_nr)``, the leaf's

@@ -91,11 +91,18 @@ def _mm(x, y):
     return np.matmul(_blas_ready(x), _blas_ready(y))
 
 
-def _matmul_grads(g, a, b, sa, sb, need_a, need_b):
+def _transposed(arr):
+    """Whether a matrix is laid out as the transpose of a contiguous one (a Linear layer's ``weight.t()``)."""
+    return arr.ndim == 2 and arr.flags.f_contiguous and not arr.flags.c_contiguous
+
+
+def _matmul_grads(g, a, b, sa, sb, need_a, need_b, b_transposed=False):
     """Gradients of ``a @ b`` (``torch.matmul`` semantics; shapes ``sa``, ``sb``) for output gradient ``g``.
 
     A 1-D operand is treated as a one-row (left) or one-column (right) matrix; batch dimensions
-    that were broadcast are summed away.
+    that were broadcast are summed away. ``b_transposed``: ``b`` was a transposed view, and its
+    gradient is made in that layout, as PyTorch's mm backward does, so that the gradient of the
+    matrix it views comes out contiguous (a leaf then keeps it without a copy).
     """
     la, lb = len(sa), len(sb)
     if la == 1 and lb == 1:
@@ -117,6 +124,8 @@ def _matmul_grads(g, a, b, sa, sb, need_a, need_b):
             # Fold the batch of ``a`` into rows: one matrix product instead of a product per batch then a sum.
             k = a2._data.shape[-1]
             gb = matmul(a2.reshape(-1, k).transpose(0, 1), g.reshape(-1, g._data.shape[-1]))
+        elif b_transposed and la == 2:
+            gb = matmul(g.transpose(0, 1), a2).transpose(0, 1)
         else:
             gb = sum_to_shape(matmul(a2.transpose(-1, -2), g), sb + (1,) if lb == 1 else sb)
         if lb == 1:
@@ -132,7 +141,8 @@ class _ProductNode(Node):
     def backward(self, g):
         a, b = self.saved()
         (na, _), (nb, _) = self.next_functions
-        return _matmul_grads(g, a, b, *self.shapes, na is not None, nb is not None)
+        sa, sb, bt = self.shapes
+        return _matmul_grads(g, a, b, sa, sb, na is not None, nb is not None, bt)
 
 
 def _product_node(name):
@@ -156,7 +166,7 @@ def _finish_product(r, node_cls, a, b, out):
     if _enabled[0] and (a._requires_grad or b._requires_grad):
         node = node_cls((grad_edge(a), grad_edge(b)))
         node.save(a if b._requires_grad else None, b if a._requires_grad else None)
-        node.shapes = (a._data.shape, b._data.shape)
+        node.shapes = (a._data.shape, b._data.shape, _transposed(b._data))
         r.grad_fn = node
         r._requires_grad = True
     if out is not None:
@@ -390,23 +400,24 @@ ger = outer
 # ---- beta * input + alpha * product ---------------------------------------------------------------
 
 class _AddProductNode(Node):
-    """Backward of ``beta * input + alpha * (a @ b)``; ``meta`` = (input shape, input dtype, a shape, b shape)."""
+    """Backward of ``beta * input + alpha * (a @ b)``; ``meta`` = (input shape, input dtype, a shape, b shape,
+    whether b was a transposed view)."""
 
     __slots__ = ('beta', 'alpha', 'meta')
 
     def backward(self, g):
         a, b = self.saved()
         (ni, _), (na, _), (nb, _) = self.next_functions
-        in_shape, in_dtype, sa, sb = self.meta
+        in_shape, in_dtype, sa, sb, bt = self.meta
         gi = None
         if ni is not None:
             gi = reduce_grad(g * self.beta if self.beta != 1 else g, in_shape, in_dtype)
         gp = g * self.alpha if self.alpha != 1 else g
-        ga, gb = self._product_grads(gp, a, b, sa, sb, na is not None, nb is not None)
+        ga, gb = self._product_grads(gp, a, b, sa, sb, na is not None, nb is not None, bt)
         return gi, ga, gb
 
-    def _product_grads(self, g, a, b, sa, sb, need_a, need_b):
-        return _matmul_grads(g, a, b, sa, sb, need_a, need_b)
+    def _product_grads(self, g, a, b, sa, sb, need_a, need_b, b_transposed):
+        return _matmul_grads(g, a, b, sa, sb, need_a, need_b, b_transposed)
 
 
 class AddmmBackward0(_AddProductNode):
@@ -429,7 +440,7 @@ class AddbmmBackward0(_AddProductNode):
 class AddrBackward0(_AddProductNode):
     __slots__ = ()
 
-    def _product_grads(self, g, a, b, sa, sb, need_a, need_b):
+    def _product_grads(self, g, a, b, sa, sb, need_a, need_b, b_transposed):
         return (matmul(g, b) if need_a else None), (matmul(g.transpose(0, 1), a) if need_b else None)
 
 
@@ -464,7 +475,7 @@ def _add_product(node_cls, input, a, b, p, beta, alpha, out):
         node = node_cls((grad_edge(input), grad_edge(a), grad_edge(b)))
         node.save(a if b._requires_grad else None, b if a._requires_grad else None)
         node.beta, node.alpha = beta, alpha
-        node.meta = (x.shape, x.dtype, a._data.shape, b._data.shape)
+        node.meta = (x.shape, x.dtype, a._data.shape, b._data.shape, _transposed(b._data))
         r.grad_fn = node
         r._requires_grad = True
     if out is not None:
