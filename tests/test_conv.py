@@ -73,6 +73,21 @@ def test_conv3d(xs, ws, s, p, d, g):
     check(lambda lib, x, w, b: F(lib).conv3d(x, w, b, s, p, d, g), xs, ws, (ws[0],), **TOL)
 
 
+@pytest.mark.parametrize('block', [1, 8000])
+@pytest.mark.parametrize('xs,ws,bias,s,p,d,g', [CONV2D[i] for i in (1, 2, 4, 5, 13)] + [
+    ((5, 3, 6, 6), (4, 3, 3, 3), True, 1, 1, 1, 1)])
+def test_conv2d_over_batch_blocks(monkeypatch, block, xs, ws, bias, s, p, d, g):
+    # Big batches run im2col + GEMM one cache-sized block of images at a time: force blocks of one
+    # image and of a few, including a last block smaller than the others.
+    from ember.ops import _im2col
+    monkeypatch.setattr(_im2col, '_CACHE_BLOCK', block)
+    b = (ws[0],) if bias else None
+    check(lambda lib, x, w, *bb: F(lib).conv2d(x, w, bb[0] if bb else None, s, p, d, g), xs, ws,
+          *([b] if b else []), **TOL)
+    check(lambda lib, x, w: F(lib).conv1d(x, w, None, 1, 1), (5, 3, 9), (4, 3, 3), **TOL)
+    check(lambda lib, x, w: F(lib).conv3d(x, w, None, 1, 1, 1, 2), (3, 4, 4, 4, 4), (2, 2, 3, 3, 3), **TOL)
+
+
 # input, weight, stride, padding, output_padding, groups, dilation
 CONV_T = [
     ((2, 4, 5, 5), (4, 3, 3, 3), 1, 0, 0, 1, 1),
