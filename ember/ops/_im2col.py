@@ -21,6 +21,7 @@ it to memory then reading it back costed more than the copy into a cache-sized b
 of a convolution, measured on a 64 x 32 x 16 x 16 batch).
 """
 import itertools
+import math
 import threading
 
 import numpy as np
@@ -39,7 +40,7 @@ def scratch(slot, shape, dtype, like):
     ``like`` is an input array: the pool holds NumPy memory, other array types get a fresh array of theirs.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > _SCRATCH_MAX or type(like) is not np.ndarray:
         return np.empty(shape, dtype, like=like)
     buf = getattr(_SCRATCH, slot, None)
@@ -151,7 +152,7 @@ def conv_forward(x, w, b, geo):
     k = w.shape[2:]
     nd = len(k)
     out = tuple(out_size(sz, kk, st, dd, lo, hi) for sz, kk, st, dd, (lo, hi) in zip(x.shape[2:], k, s, d, pads))
-    p = int(np.prod(out))
+    p = math.prod(out)
     if n * p * o == 0 or c == 0:
         y = np.zeros((n, o) + out, x.dtype, like=x)
         if b is not None:
@@ -167,7 +168,7 @@ def conv_forward(x, w, b, geo):
     v = window_view(pad_array(x, pads), k, s, d, out)
     wm = w.reshape(groups, o // groups, -1)
     rows = res.reshape(n, o, p)
-    for lo, hi in _batch_blocks(n, c * int(np.prod(k)) * p * x.itemsize):
+    for lo, hi in _batch_blocks(n, c * math.prod(k) * p * x.itemsize):
         m = hi - lo
         cols = _block_cols(v, lo, hi, nd, x).reshape(groups, -1, m * p)
         if m == 1:
@@ -195,7 +196,7 @@ def conv_input_grad(gy, w, geo, in_spatial):
     k = w.shape[2:]
     cg = w.shape[1]
     c = cg * groups
-    if n * c * int(np.prod(in_spatial)) == 0 or gy.size == 0:
+    if n * c * math.prod(in_spatial) == 0 or gy.size == 0:
         return np.zeros((n, c) + tuple(in_spatial), gy.dtype, like=gy)
     if all(st == 1 for st in s):
         # Correlation with the flipped kernel over the output gradient padded by d*(k-1) - pad.
@@ -204,10 +205,10 @@ def conv_input_grad(gy, w, geo, in_spatial):
         wf = np.ascontiguousarray(wf[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)], like=wf)
         fpads = tuple((dd * (kk - 1) - lo, i - m + lo) for dd, kk, (lo, _), i, m in zip(d, k, pads, in_spatial, out))
         return conv_forward(gy, wf, None, ((1,) * len(k), d, fpads, groups))
-    p = int(np.prod(out))
+    p = math.prod(out)
     gyt = _outer_swap(gy, n, o, 'swap').reshape(groups, o // groups, n * p)
     cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), gyt,
-                     out=scratch('cols', (groups, c // groups * int(np.prod(k)), n * p), gy.dtype, gy))
+                     out=scratch('cols', (groups, c // groups * math.prod(k), n * p), gy.dtype, gy))
     cols = cols.reshape((c,) + k + (n,) + out)
     return np.ascontiguousarray(col2im(cols, in_spatial, k, s, d, [lo for lo, _ in pads]), like=cols)
 
@@ -219,7 +220,7 @@ def conv_weight_grad(x, gy, wshape, geo):
     out = gy.shape[2:]
     k = tuple(wshape[2:])
     nd = len(k)
-    p = int(np.prod(out))
+    p = math.prod(out)
     if n * p == 0 or x.shape[1] == 0:
         return np.zeros(wshape, x.dtype, like=x)
     c = x.shape[1]
@@ -228,7 +229,7 @@ def conv_weight_grad(x, gy, wshape, geo):
         blocks = [(0, n)]
         v = None
     else:
-        blocks = _batch_blocks(n, c * int(np.prod(k)) * p * x.itemsize)
+        blocks = _batch_blocks(n, c * math.prod(k) * p * x.itemsize)
         v = window_view(pad_array(x, pads), k, s, d, out)
     gwt = None
     for lo, hi in blocks:
