@@ -70,9 +70,10 @@ def linear(input, weight, bias=None):
     if bias is not None and weight.dim() == 2 and input.dim() >= 1 and bias.dim() == 1 and input.is_contiguous():
         # As PyTorch: fold leading dims into rows and add the bias into the product in place (addmm).
         from ..ops.linalg import addmm
-        lead = tuple(input.shape[:-1])
+        if input.dim() == 2:
+            return addmm(bias, input, weight.t())
         out = addmm(bias, input.reshape(-1, input.shape[-1]), weight.t())
-        return out if input.dim() == 2 else out.reshape(lead + (weight.shape[0],))
+        return out.reshape(tuple(input.shape[:-1]) + (weight.shape[0],))
     out = input.matmul(weight.t())
     if bias is not None:
         out = out + bias
